@@ -1,0 +1,69 @@
+/**
+ * The agent: the one long-lived process the server starts inside a sandbox. It reads requests
+ * from stdin, runs them as the sandbox's user inside the sandbox's view of the filesystem, and
+ * writes responses to stdout. It is bundled into a single file and has no dependencies.
+ */
+import { createInterface } from "node:readline";
+import { AgentError } from "./failure.ts";
+import { fileHandlers } from "./files/handlers.ts";
+import type { AgentCancel, AgentFailure, AgentRequest, AgentResponse } from "./protocol.ts";
+import { shellHandlers } from "./shell/handlers.ts";
+
+type AnyHandler = (params: never, signal: AbortSignal) => Promise<unknown>;
+
+const handlers: Record<string, AnyHandler> = {
+  ...fileHandlers,
+  ...shellHandlers,
+  ping: async () => ({ pid: process.pid, uid: process.getuid?.() ?? -1 }),
+};
+
+const inFlight = new Map<number, AbortController>();
+
+function send(response: AgentResponse): void {
+  process.stdout.write(`${JSON.stringify(response)}\n`);
+}
+
+function toFailure(error: unknown): AgentFailure {
+  if (error instanceof AgentError) return { code: error.code, message: error.message };
+  const nodeCode = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  // Unexpected errors keep their text for the log but never leak a stack to the client.
+  return {
+    code: "internal",
+    message: `agent: ${typeof nodeCode === "string" ? `${nodeCode}: ` : ""}${message}`,
+  };
+}
+
+async function dispatch(request: AgentRequest): Promise<void> {
+  const handler = handlers[request.method];
+  if (!handler) {
+    send({
+      id: request.id,
+      error: { code: "internal", message: `unknown agent method ${request.method}` },
+    });
+    return;
+  }
+  const controller = new AbortController();
+  inFlight.set(request.id, controller);
+  try {
+    const result = await handler(request.params as never, controller.signal);
+    send({ id: request.id, result });
+  } catch (error) {
+    send({ id: request.id, error: toFailure(error) });
+  } finally {
+    inFlight.delete(request.id);
+  }
+}
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+lines.on("line", (line) => {
+  if (!line) return;
+  const message = JSON.parse(line) as AgentRequest | AgentCancel;
+  if ("cancel" in message) {
+    inFlight.get(message.cancel)?.abort();
+    return;
+  }
+  void dispatch(message);
+});
+// The server closing our stdin means it is gone: nothing inside may outlive it.
+lines.on("close", () => process.exit(0));

@@ -1,0 +1,28 @@
+/**
+ * What every server-side tool function gets from the HTTP layer: the started sandbox, the
+ * caller's tool session, and the request's abort signal (aborted when the client hangs up).
+ */
+import type { SandboxRuntime } from "../sandbox/backend.ts";
+
+/** What the server remembers of a file a session has read: enough to tell if it changed since. */
+export interface FileStamp {
+  /** Modification time in nanoseconds, as a decimal string (bigint-safe). */
+  mtimeNs: string;
+  size: number;
+  inode: number;
+}
+
+/** The read records of tool sessions; kept in the database, so they survive a server restart. */
+export interface ReadRecordStore {
+  get(sessionKey: string, path: string): FileStamp | undefined;
+  set(sessionKey: string, path: string, stamp: FileStamp): void;
+}
+
+/** The context of one tool call. */
+export interface ToolContext {
+  runtime: SandboxRuntime;
+  /** The internal key of the (user, sandbox, tool session id) session. Unique per session. */
+  sessionKey: string;
+  reads: ReadRecordStore;
+  signal: AbortSignal;
+}
