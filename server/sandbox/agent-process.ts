@@ -1,0 +1,63 @@
+/**
+ * Turns a spawned agent process into a `SandboxRuntime`: waits for its first answer, keeps the
+ * tail of its stderr for error messages, and knows how to end it.
+ */
+import type { ChildProcess } from "node:child_process";
+import { AgentError } from "../agent/failure.ts";
+import { connectAgent } from "./agent-connection.ts";
+import type { SandboxRuntime } from "./backend.ts";
+
+const startTimeoutMs = 30_000;
+const stderrKeep = 4096;
+
+/** How to end the sandbox's processes: called once by `stop()` and when the agent dies. */
+export type Terminate = () => Promise<void>;
+
+/** Waits for the agent to answer a ping and returns the runtime; kills it on failure. */
+export async function runtimeFromProcess(
+  child: ChildProcess,
+  terminate: Terminate,
+): Promise<SandboxRuntime> {
+  let stderrTail = "";
+  child.stderr?.setEncoding("utf8");
+  // Always drained, so a chatty agent never blocks on a full pipe.
+  child.stderr?.on("data", (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-stderrKeep);
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  const connection = connectAgent(child);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      child.stdin?.end();
+      try {
+        child.kill("SIGKILL");
+      } catch {}
+      await exited;
+      await terminate();
+    })();
+    return stopping;
+  };
+  // Whatever way the agent goes (crash, kill from outside), the whole sandbox goes with it.
+  const stopped = Promise.race([exited, connection.closed]).then(stop);
+
+  const timer = setTimeout(() => void stop(), startTimeoutMs);
+  try {
+    await connection.call("ping", {});
+  } catch {
+    await stop();
+    const detail = stderrTail.trim().split("\n").slice(-3).join(" | ");
+    throw new AgentError(
+      "unavailable",
+      `the sandbox failed to start${detail ? `: ${detail}` : ""}; try again or ask the operator`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  return { call: connection.call, stop, stopped };
+}

@@ -1,0 +1,194 @@
+/**
+ * The bubblewrap backend: one bwrap environment per sandbox, on this machine.
+ *
+ * Spawn chain (root server → sandbox): `bash` (as root, minimal env: puts itself in the
+ * sandbox's cgroups, closes every inherited descriptor but stdio) → `prlimit` (processes, file
+ * size) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) → `bwrap` → the
+ * agent (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
+ *
+ * Inside: every namespace unshared (user, pid, mount, ipc, uts, cgroup) except the network:
+ * the sandbox shares the host network so `pip install` / `npm install` work. That is a
+ * deliberate stance (docs/security.md): the sandbox holds no credentials, so reaching the
+ * server's own port gains it nothing a stranger on the network would not have. `/usr` and a
+ * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` is a sized private
+ * tmpfs, `/home/user` is the persistent storage. `--die-with-parent` takes the sandbox down if
+ * the server dies, even by SIGKILL.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { agentBundlePath } from "./agent-bundle.ts";
+import { runtimeFromProcess } from "./agent-process.ts";
+import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
+import { createSandboxCgroups } from "./cgroup.ts";
+import { etcBinds, generatedEtcDir } from "./etc.ts";
+import { checkSpec, destroyStorage, homeDirOf, isExecutable, prepareStorage } from "./storage.ts";
+
+/** Where the agent bundle appears inside every sandbox. */
+export const agentPathInside = "/opt/lumina/agent.mjs";
+
+/** Options of the bubblewrap backend. */
+export interface BubblewrapOptions {
+  /** The bwrap binary. @default "/usr/bin/bwrap" */
+  bwrapPath?: string;
+  /** The Node binary run inside (it lives under the read-only `/usr`). @default "/usr/bin/node" */
+  nodePath?: string;
+}
+
+/** The environment of processes inside the sandbox: small and explicit. */
+export const sandboxEnv: Readonly<Record<string, string>> = {
+  HOME: "/home/user",
+  USER: "user",
+  LOGNAME: "user",
+  PATH: "/home/user/.local/bin:/usr/local/bin:/usr/bin:/bin",
+  LANG: "C.UTF-8",
+  TERM: "dumb",
+};
+
+// Runs as root: joins the cgroups given as "$1" (colon-separated), closes every descriptor
+// above 2 that the server process may have inherited, then execs the rest of the chain.
+const launcher = [
+  'IFS=: ; for f in $1; do echo $$ > "$f" || exit 97; done; shift',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
+  'exec "$@"',
+].join("\n");
+
+/** Whether bubblewrap (and the tools of the spawn chain) can run sandboxes here. */
+export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise<boolean> {
+  for (const tool of [bwrapPath, "/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/bash"]) {
+    if (!(await isExecutable(tool))) return false;
+  }
+  // Namespaces may still be forbidden (a container without user namespaces): try one.
+  return new Promise((resolve) => {
+    const probe = spawn(
+      bwrapPath,
+      [
+        "--unshare-all",
+        "--unshare-user",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--",
+        "/usr/bin/true",
+      ],
+      { stdio: "ignore", env: {} },
+    );
+    probe.on("error", () => resolve(false));
+    probe.on("exit", (code) => resolve(code === 0));
+  });
+}
+
+/** The bwrap arguments for one sandbox (everything after `bwrap`). */
+export function bwrapArgs(spec: SandboxSpec, agentBundle: string, nodePath: string): string[] {
+  const args = [
+    "--unshare-all",
+    "--share-net",
+    "--unshare-user",
+    "--uid",
+    "1000",
+    "--gid",
+    "1000",
+    "--disable-userns",
+    "--new-session",
+    "--die-with-parent",
+    "--hostname",
+    "sandbox",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+  ];
+  if (existsSync("/usr/lib64")) args.push("--symlink", "usr/lib64", "/lib64");
+  if (existsSync("/usr/lib32")) args.push("--symlink", "usr/lib32", "/lib32");
+  args.push("--ro-bind", generatedEtcDir(), "/etc");
+  for (const path of etcBinds) args.push("--ro-bind-try", path, path);
+  args.push(
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--size",
+    String(spec.limits.tmpSize),
+    "--tmpfs",
+    "/tmp",
+    "--dir",
+    "/var",
+    "--symlink",
+    "../tmp",
+    "/var/tmp",
+    "--bind",
+    homeDirOf(spec),
+    "/home/user",
+    "--ro-bind",
+    agentBundle,
+    agentPathInside,
+    "--chdir",
+    "/home/user",
+    "--clearenv",
+  );
+  for (const [name, value] of Object.entries(sandboxEnv)) args.push("--setenv", name, value);
+  args.push("--", nodePath, agentPathInside);
+  return args;
+}
+
+/** Creates the bubblewrap backend. */
+export function createBubblewrapBackend(options: BubblewrapOptions = {}): SandboxBackend {
+  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
+  const nodePath = options.nodePath ?? "/usr/bin/node";
+  return {
+    kind: "bubblewrap",
+    prepare: (spec) => prepareStorage(spec, true),
+    async start(spec): Promise<SandboxRuntime> {
+      checkSpec(spec);
+      await prepareStorage(spec, true);
+      const bundle = await agentBundlePath();
+      const cgroups = await createSandboxCgroups(spec.id, spec.limits);
+      const { maxProcesses, maxFileSize } = spec.limits;
+      const child = spawn(
+        "/usr/bin/bash",
+        [
+          "-c",
+          launcher,
+          "lumina-launch",
+          cgroups.procsFiles.join(":"),
+          "/usr/bin/prlimit",
+          `--nproc=${maxProcesses}:${maxProcesses}`,
+          `--fsize=${maxFileSize}:${maxFileSize}`,
+          "--core=0:0",
+          "--",
+          "/usr/bin/setpriv",
+          `--reuid=${spec.hostUid}`,
+          `--regid=${spec.hostUid}`,
+          "--clear-groups",
+          "--",
+          bwrapPath,
+          ...bwrapArgs(spec, bundle, nodePath),
+        ],
+        // Never the server's environment: /proc/1/environ inside shows the spawner's.
+        { stdio: ["pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
+      );
+      return runtimeFromProcess(child, async () => {
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {}
+        await cgroups.killAll();
+        await cgroups.remove();
+      });
+    },
+    destroy: (spec) => destroyStorage(spec),
+  };
+}

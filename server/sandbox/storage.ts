@@ -1,0 +1,68 @@
+/**
+ * A sandbox's persistent storage on the host: `<storageDir>/home`, owned by the sandbox's
+ * dedicated host uid. The storage dir is 0700 and owned by that uid, so no other sandbox uid
+ * can traverse into it.
+ */
+import { constants } from "node:fs";
+import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { SandboxSpec } from "./backend.ts";
+
+const storageIdPattern = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** The host path of the sandbox's `/home/user`. */
+export function homeDirOf(spec: SandboxSpec): string {
+  return join(spec.storageDir, "home");
+}
+
+/** Refuses a spec that could turn into a bwrap option or run sandboxed code as root. */
+export function checkSpec(spec: SandboxSpec): void {
+  if (!storageIdPattern.test(spec.id))
+    throw new Error(`bad sandbox storage id ${JSON.stringify(spec.id)}`);
+  if (!Number.isInteger(spec.hostUid) || spec.hostUid <= 0 || spec.hostUid > 0xfffffffe) {
+    throw new Error(`a sandbox needs a dedicated unprivileged host uid, got ${spec.hostUid}`);
+  }
+  if (!spec.storageDir.startsWith("/")) throw new Error("the storage dir must be an absolute path");
+}
+
+/**
+ * Creates the storage (idempotent) with the right owner and modes. bwrap runs as the sandbox
+ * uid and must traverse to the home to bind it, so every ancestor gets the search bit for
+ * others (`o+x`, never `o+r`): names inside stay unlistable, and each storage dir is 0700.
+ */
+export async function prepareStorage(spec: SandboxSpec, owned: boolean): Promise<void> {
+  checkSpec(spec);
+  const home = homeDirOf(spec);
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  if (!owned) return;
+  await chown(spec.storageDir, spec.hostUid, spec.hostUid);
+  await chmod(spec.storageDir, 0o700);
+  const homeInfo = await stat(home);
+  if (homeInfo.uid !== spec.hostUid) await chown(home, spec.hostUid, spec.hostUid);
+  await chmod(home, 0o750);
+  await allowTraversal(dirname(spec.storageDir));
+}
+
+async function allowTraversal(dir: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) await chmod(current, (info.mode & 0o7777) | 0o001);
+    if (current === "/") return;
+  }
+}
+
+/** Deletes the storage for good (symlinks inside are removed, never followed). */
+export async function destroyStorage(spec: SandboxSpec): Promise<void> {
+  checkSpec(spec);
+  await rm(spec.storageDir, { recursive: true, force: true });
+}
+
+/** Whether a path exists and is executable by us. */
+export async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The unisolated backend (`--isolation none`), for development only: the agent runs as a plain
+ * child process of the server, as the server's own user, with no namespaces and no limits.
+ *
+ * Paths: the agent gets its sandbox's host home in `LUMINA_AGENT_HOME`, and the file tools map
+ * `/home/user` and everything below it onto that directory (answers map back), so the same
+ * client code works. Any other absolute path is the host's own path, unprotected. Shells run
+ * with `HOME` set to the host home. Nothing here is a security boundary.
+ */
+import { spawn } from "node:child_process";
+import { agentBundlePath } from "./agent-bundle.ts";
+import { runtimeFromProcess } from "./agent-process.ts";
+import type { SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { checkSpec, destroyStorage, homeDirOf, prepareStorage } from "./storage.ts";
+
+/** Options of the unisolated backend. */
+export interface UnisolatedOptions {
+  /** The Node binary that runs the agent. @default process.execPath */
+  nodePath?: string;
+}
+
+/** Creates the unisolated (development-only) backend. */
+export function createUnisolatedBackend(options: UnisolatedOptions = {}): SandboxBackend {
+  const nodePath = options.nodePath ?? process.execPath;
+  return {
+    kind: "none",
+    prepare: (spec) => prepareStorage(spec, false),
+    async start(spec): Promise<SandboxRuntime> {
+      checkSpec(spec);
+      await prepareStorage(spec, false);
+      const home = homeDirOf(spec);
+      const child = spawn(nodePath, [await agentBundlePath()], {
+        cwd: home,
+        stdio: ["pipe", "pipe", "pipe"],
+        // Still not the server's environment: its secrets stay out of the agent's reach.
+        env: {
+          HOME: home,
+          USER: "user",
+          PATH: "/usr/local/bin:/usr/bin:/bin",
+          LANG: "C.UTF-8",
+          TERM: "dumb",
+          LUMINA_AGENT_HOME: home,
+        },
+        detached: true,
+      });
+      return runtimeFromProcess(child, async () => {
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      });
+    },
+    destroy: (spec) => destroyStorage(spec),
+  };
+}
