@@ -1,0 +1,33 @@
+/** What the HTTP layer is built from. */
+
+import type { Authenticator } from "../auth/authenticate.ts";
+import type { ToolSessions } from "../sessions/tool-sessions.ts";
+import type { ReadRecordStore } from "../tools/context.ts";
+import type { SandboxService } from "./sandbox-service.ts";
+
+/** Hono's environment: the authenticated user rides on the context. */
+export interface AppEnv {
+  Variables: { user: string };
+}
+
+/** The services and settings the routes use. */
+export interface AppServices {
+  version: string;
+  authenticator: Authenticator;
+  sandboxes: SandboxService;
+  sessions: ToolSessions;
+  reads: ReadRecordStore;
+  /** The backend kind shown in a lease (`bubblewrap`, `none`). */
+  backendKind: string;
+  /** The largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** How often a long bash answer sends a keep-alive space, in ms. */
+  heartbeatMs: number;
+  /** Allowed CORS origins (`*` for any). */
+  corsOrigins: string[];
+  /** Tool calls in flight per user. */
+  maxRequestsPerUser: number;
+  /** Long-polls (`bash_output` with `wait_ms`) in flight per user. */
+  maxLongPollsPerUser: number;
+  log: (line: string) => void;
+}

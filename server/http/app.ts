@@ -1,0 +1,72 @@
+/**
+ * The HTTP app: CORS, authentication, the routes of CONTRACT §3, and one JSON error shape for
+ * every failure (unknown routes, wrong methods and crashes included; never a stack trace).
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv, AppServices } from "./app-types.ts";
+import { errorResponse, toWireError } from "./errors.ts";
+import { addSandboxRoutes } from "./sandbox-routes.ts";
+import { addToolRoutes } from "./tool-routes.ts";
+
+/** Each route pattern with the methods it answers, to tell a 405 from a 404. */
+const routeMethods: [RegExp, string[]][] = [
+  [/^\/v1\/health\/?$/, ["GET", "HEAD"]],
+  [/^\/v1\/sandboxes\/?$/, ["GET", "HEAD", "POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
+  [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
+];
+
+/** Builds the app over the given services. */
+export function createApp(services: AppServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false });
+  const { log } = services;
+
+  app.use(
+    "*",
+    cors({
+      origin: services.corsOrigins.includes("*") ? "*" : services.corsOrigins,
+      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session"],
+      exposeHeaders: ["Retry-After"],
+      maxAge: 600,
+    }),
+  );
+
+  app.get("/v1/health", (c) => c.json({ status: "ok", version: services.version }));
+
+  const authenticate = async (
+    c: { req: { header(name: string): string | undefined }; set(key: "user", value: string): void },
+    next: () => Promise<void>,
+  ) => {
+    c.set("user", await services.authenticator.authenticate(c.req.header("authorization")));
+    await next();
+  };
+  app.use("/v1/sandboxes", authenticate);
+  app.use("/v1/sandboxes/*", authenticate);
+  addSandboxRoutes(app, services);
+  addToolRoutes(app, services);
+
+  app.notFound((c) => {
+    const allowed = routeMethods.find(([pattern]) => pattern.test(c.req.path))?.[1];
+    if (allowed) {
+      return errorResponse(
+        {
+          status: 405,
+          code: "method_not_allowed",
+          message: `${c.req.method} is not allowed here; use ${allowed.join(" or ")}`,
+        },
+        { allow: allowed.join(", ") },
+      );
+    }
+    return errorResponse({
+      status: 404,
+      code: "not_found",
+      message: `no route ${c.req.method} ${c.req.path.slice(0, 200)}; see CONTRACT §3`,
+    });
+  });
+
+  app.onError((error) => errorResponse(toWireError(error, log)));
+  return app;
+}

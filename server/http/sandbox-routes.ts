@@ -1,0 +1,39 @@
+/** The sandbox lifecycle routes of CONTRACT §3. */
+import type { Hono } from "hono";
+import type { AppEnv, AppServices } from "./app-types.ts";
+import { readJsonBody } from "./request-body.ts";
+import { createSandboxBody } from "./schemas.ts";
+
+/** Adds `POST/GET /v1/sandboxes`, `GET/DELETE /v1/sandboxes/:name` and `…/restart`. */
+export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void {
+  const { sandboxes } = services;
+
+  app.post("/v1/sandboxes", async (c) => {
+    const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
+    const record = await sandboxes.create(c.get("user"), body.name, body.eager ?? true);
+    // The lease says where the sandbox runs; it never names host paths or uids.
+    return c.json(
+      { sandbox: sandboxes.view(record), lease: { backend: services.backendKind } },
+      201,
+    );
+  });
+
+  app.get("/v1/sandboxes", (c) =>
+    c.json({ sandboxes: sandboxes.list(c.get("user")).map((record) => sandboxes.view(record)) }),
+  );
+
+  app.get("/v1/sandboxes/:name", (c) =>
+    c.json({ sandbox: sandboxes.view(sandboxes.find(c.get("user"), c.req.param("name"))) }),
+  );
+
+  app.post("/v1/sandboxes/:name/restart", async (c) => {
+    const record = sandboxes.find(c.get("user"), c.req.param("name"));
+    await sandboxes.restart(record);
+    return c.json({ sandbox: sandboxes.view(record) });
+  });
+
+  app.delete("/v1/sandboxes/:name", async (c) => {
+    await sandboxes.destroy(sandboxes.find(c.get("user"), c.req.param("name")));
+    return c.body(null, 204);
+  });
+}

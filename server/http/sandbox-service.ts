@@ -1,0 +1,99 @@
+/**
+ * Sandboxes as users see them: the registry's records joined with the manager's view of what
+ * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
+ */
+import { join } from "node:path";
+import { AgentError } from "../agent/failure.ts";
+import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
+import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
+import type { ToolSessionStore } from "../store/sessions.ts";
+
+/** What the HTTP layer needs of `SandboxManager` (server/sandbox/manager.ts). */
+export interface SandboxControl {
+  ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime>;
+  status(id: string): "starting" | "running" | "stopped";
+  restart(spec: SandboxSpec): Promise<SandboxRuntime>;
+  destroy(spec: SandboxSpec): Promise<void>;
+}
+
+/** A sandbox on the wire. */
+export interface SandboxView {
+  name: string;
+  status: "starting" | "running" | "stopped";
+  created_at: string;
+}
+
+/** The sandbox lifecycle, scoped by user. */
+export interface SandboxService {
+  create(user: string, name: string, eager: boolean): Promise<SandboxRecord>;
+  /** The user's sandbox of that name; 404 otherwise (also when another user has one). */
+  find(user: string, name: string): SandboxRecord;
+  list(user: string): SandboxRecord[];
+  view(record: SandboxRecord): SandboxView;
+  ensureRunning(record: SandboxRecord): Promise<SandboxRuntime>;
+  restart(record: SandboxRecord): Promise<void>;
+  destroy(record: SandboxRecord): Promise<void>;
+  /** The running runtime of a sandbox, without starting it. */
+  runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
+}
+
+/** Creates the sandbox service. */
+export function createSandboxService(options: {
+  store: SandboxStore;
+  sessions: ToolSessionStore;
+  control: SandboxControl;
+  sandboxesDir: string;
+  limits: SandboxLimits;
+}): SandboxService {
+  const { store, sessions, control } = options;
+  const byId = new Map<string, SandboxRecord>();
+  const specOf = (record: SandboxRecord): SandboxSpec => {
+    byId.set(record.id, record);
+    return {
+      id: record.id,
+      storageDir: join(options.sandboxesDir, record.id),
+      hostUid: record.hostUid,
+      limits: options.limits,
+    };
+  };
+  return {
+    async create(user, name, eager) {
+      const record = store.create(user, name, eager);
+      if (!record) {
+        throw new AgentError(
+          "sandbox_exists",
+          `you already have a sandbox named '${name}'; pick another name or use it`,
+        );
+      }
+      if (eager) await control.ensureRunning(specOf(record));
+      return record;
+    },
+    find(user, name) {
+      const record = store.get(user, name);
+      if (!record) throw new AgentError("not_found", `no sandbox named '${name}'; create it first`);
+      return record;
+    },
+    list: (user) => store.list(user),
+    view: (record) => ({
+      name: record.name,
+      status: control.status(record.id),
+      created_at: record.createdAt,
+    }),
+    ensureRunning: (record) => control.ensureRunning(specOf(record)),
+    async restart(record) {
+      await control.restart(specOf(record));
+    },
+    async destroy(record) {
+      await control.destroy(specOf(record));
+      sessions.removeForSandbox(record.id);
+      store.remove(record.id);
+      byId.delete(record.id);
+    },
+    async runningRuntime(sandboxId, user) {
+      const record = byId.get(sandboxId);
+      if (!record || record.user !== user || control.status(sandboxId) !== "running")
+        return undefined;
+      return control.ensureRunning(specOf(record));
+    },
+  };
+}

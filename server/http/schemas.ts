@@ -1,0 +1,97 @@
+/**
+ * The request bodies of CONTRACT §3 as valibot schemas. `v.object` drops unknown keys, so an
+ * unknown field never reaches a tool or the registry.
+ */
+import * as v from "valibot";
+import { AgentError } from "../agent/failure.ts";
+
+/** Sandbox names: lowercase DNS-label style, so a name can never look like a host option. */
+export const sandboxNamePattern: RegExp = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const text = v.string("must be a string");
+const flag = v.boolean("must be true or false");
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+/** `POST /v1/sandboxes`. */
+export const createSandboxBody = v.object({
+  name: v.pipe(
+    text,
+    v.regex(
+      sandboxNamePattern,
+      "must be 1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit",
+    ),
+  ),
+  eager: v.optional(flag),
+});
+
+/** The tool bodies, by route name. */
+export const toolBodies = {
+  read: v.object({ file_path: text, offset: v.optional(int(1)), limit: v.optional(int(1)) }),
+  write: v.object({ file_path: text, content: text }),
+  edit: v.object({
+    file_path: text,
+    old_string: text,
+    new_string: text,
+    replace_all: v.optional(flag),
+  }),
+  glob: v.object({ pattern: text, path: v.optional(text) }),
+  grep: v.object({
+    pattern: text,
+    path: v.optional(text),
+    glob: v.optional(text),
+    output_mode: v.optional(
+      v.picklist(
+        ["files_with_matches", "content", "count"],
+        "must be 'files_with_matches', 'content' or 'count'",
+      ),
+    ),
+    line_numbers: v.optional(flag),
+    after: v.optional(int(0)),
+    before: v.optional(int(0)),
+    context: v.optional(int(0)),
+    file_type: v.optional(text),
+    case_insensitive: v.optional(flag),
+    multiline: v.optional(flag),
+  }),
+  bash: v.object({
+    command: text,
+    timeout: v.optional(int(1, 600_000)),
+    description: v.optional(text),
+    run_in_background: v.optional(flag),
+  }),
+  bash_output: v.object({
+    bash_id: text,
+    filter: v.optional(text),
+    cursor: v.optional(int(0)),
+    wait_ms: v.optional(int(0, 30_000)),
+  }),
+  kill_bash: v.object({ shell_id: text }),
+} as const;
+
+/** The name of a tool route. */
+export type ToolName = keyof typeof toolBodies;
+
+/** Validates a parsed body, throwing a 400 that names the first offending field. */
+export function validateBody<S extends v.GenericSchema>(
+  schema: S,
+  body: Record<string, unknown>,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, body);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const field = issue.path?.map((item) => String(item.key)).join(".");
+  // A missing field shows up as a type issue on `undefined`.
+  const missing = issue.input === undefined && issue.kind === "schema";
+  const message = field
+    ? missing
+      ? `the field '${field}' is required`
+      : `the field '${field}' ${issue.message}`
+    : issue.message;
+  throw new AgentError("invalid_request", message);
+}

@@ -1,0 +1,86 @@
+/** `POST /v1/sandboxes/:name/tools/:tool`: the eight tools of CONTRACT §3. */
+import type { Hono } from "hono";
+import { AgentError } from "../agent/failure.ts";
+import { killBash, readBashOutput, runBash } from "../tools/bash.ts";
+import type { ToolContext } from "../tools/context.ts";
+import { editFile, readFile, writeFile } from "../tools/files.ts";
+import { globFiles, grepFiles } from "../tools/search.ts";
+import type { AppEnv, AppServices } from "./app-types.ts";
+import { heartbeatJsonResponse } from "./heartbeat.ts";
+import { createConcurrencyLimit } from "./limits.ts";
+import { readJsonBody } from "./request-body.ts";
+import { type ToolName, toolBodies } from "./schemas.ts";
+
+type ToolFunction = (ctx: ToolContext, body: never) => Promise<unknown>;
+
+const toolFunctions: Record<ToolName, ToolFunction> = {
+  read: readFile,
+  write: writeFile,
+  edit: editFile,
+  glob: globFiles,
+  grep: grepFiles,
+  bash: runBash,
+  bash_output: readBashOutput,
+  kill_bash: killBash,
+};
+
+function isToolName(name: string): name is ToolName {
+  return Object.hasOwn(toolBodies, name);
+}
+
+/** Adds the tool route. */
+export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
+  const { sandboxes, sessions } = services;
+  const requests = createConcurrencyLimit(services.maxRequestsPerUser, "tool calls");
+  const longPolls = createConcurrencyLimit(
+    services.maxLongPollsPerUser,
+    "waiting bash_output polls",
+  );
+
+  app.post("/v1/sandboxes/:name/tools/:tool", async (c) => {
+    const user = c.get("user");
+    const tool = c.req.param("tool");
+    const record = sandboxes.find(user, c.req.param("name"));
+    if (!isToolName(tool)) {
+      throw new AgentError(
+        "not_found",
+        `no tool '${tool.slice(0, 64)}'; tools are ${Object.keys(toolBodies).join(", ")}`,
+      );
+    }
+    const sessionId = sessions.checkId(c.req.header("lumina-tool-session"));
+    const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
+      wait_ms?: number;
+      run_in_background?: boolean;
+    };
+
+    const releases = [requests.acquire(user)];
+    const release = () => {
+      for (const give of releases) give();
+    };
+    try {
+      if (tool === "bash_output" && body.wait_ms) {
+        releases.push(longPolls.acquire(user));
+      }
+      const sessionKey = await sessions.bind(sessionId, user, record.id);
+      const runtime = await sandboxes.ensureRunning(record);
+      const ctx: ToolContext = {
+        runtime,
+        sessionKey,
+        reads: services.reads,
+        signal: c.req.raw.signal,
+      };
+      const call = toolFunctions[tool](ctx, body as never);
+      if (tool === "bash" && body.run_in_background !== true) {
+        // Everything that can fail early has been checked: from here the answer is streamed.
+        const settled = call.finally(release);
+        return heartbeatJsonResponse(settled, services.heartbeatMs, services.log);
+      }
+      const result = await call;
+      release();
+      return c.json(result as object);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * Tool sessions: an id chosen by the client, bound to (user, sandbox) on first use, expiring
+ * after an idle period unless it still has background commands running. On expiry its shell
+ * and background commands end and its read records go; the id may then start afresh.
+ */
+import { randomBytes } from "node:crypto";
+import { AgentError } from "../agent/failure.ts";
+import type { SandboxRuntime } from "../sandbox/backend.ts";
+import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
+import { endShellSession } from "../tools/bash.ts";
+import { sessionBusy } from "./busy.ts";
+
+const sessionIdShape = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The default idle time after which a session expires: 8 hours. */
+export const defaultSessionIdleMs: number = 8 * 60 * 60 * 1000;
+
+/** The sessions' view of sandboxes: how to reach one that is running. */
+export interface RunningSandboxes {
+  runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
+}
+
+/** The tool session registry. */
+export interface ToolSessions {
+  /** Checks a `Lumina-Tool-Session` header value; throws 400 when missing or malformed. */
+  checkId(header: string | undefined): string;
+  /** The session key for (id, user, sandbox): binds a new id, or 409 when bound elsewhere. */
+  bind(sessionId: string, user: string, sandboxId: string): Promise<string>;
+  /** Expires every idle session now (also run on a timer). */
+  sweep(): Promise<void>;
+  /** Stops the sweep timer. */
+  close(): void;
+}
+
+/** Creates the tool session registry and starts its expiry sweep. */
+export function createToolSessions(options: {
+  store: ToolSessionStore;
+  sandboxes: RunningSandboxes;
+  idleMs: number;
+  log: (line: string) => void;
+}): ToolSessions {
+  const { store, sandboxes, idleMs, log } = options;
+
+  /** Ends an idle session unless it still runs background commands; true when it ended. */
+  async function expire(record: ToolSessionRecord): Promise<boolean> {
+    const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
+    if (runtime) {
+      if (await sessionBusy({ runtime, sessionKey: record.key })) return false;
+      await endShellSession({ runtime, sessionKey: record.key });
+    }
+    store.remove(record.key);
+    return true;
+  }
+
+  let sweeping: Promise<void> | undefined;
+  async function sweepOnce(): Promise<void> {
+    for (const record of store.idleSince(Date.now() - idleMs)) {
+      await expire(record).catch((error: unknown) =>
+        log(`session expiry failed: ${(error as Error).message}`),
+      );
+    }
+  }
+  const sweep = () => {
+    sweeping ??= sweepOnce().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  };
+  const timer = setInterval(() => void sweep(), Math.min(60_000, Math.max(50, idleMs / 4)));
+  timer.unref();
+
+  return {
+    checkId(header) {
+      if (header === undefined || header === "") {
+        throw new AgentError(
+          "missing_session",
+          "tool calls need the header 'Lumina-Tool-Session: <id>' (1-128 characters of A-Z a-z 0-9 . _ : -)",
+        );
+      }
+      if (!sessionIdShape.test(header)) {
+        throw new AgentError(
+          "invalid_request",
+          "the Lumina-Tool-Session header must be 1-128 characters of A-Z a-z 0-9 . _ : -",
+        );
+      }
+      return header;
+    },
+    async bind(sessionId, user, sandboxId) {
+      const now = Date.now();
+      const existing = store.find(sessionId);
+      if (existing) {
+        assertBoundTo(existing, user, sandboxId);
+        if (existing.lastUsed >= now - idleMs || !(await expire(existing))) {
+          store.touch(existing.key, now);
+          return existing.key;
+        }
+      }
+      store.insert({
+        key: randomBytes(16).toString("hex"),
+        sessionId,
+        user,
+        sandboxId,
+        lastUsed: now,
+      });
+      // Read back: when two first calls race, both get the row that won.
+      const bound = store.find(sessionId)!;
+      assertBoundTo(bound, user, sandboxId);
+      return bound.key;
+    },
+    sweep,
+    close: () => clearInterval(timer),
+  };
+}
+
+function assertBoundTo(record: ToolSessionRecord, user: string, sandboxId: string): void {
+  if (record.user !== user || record.sandboxId !== sandboxId) {
+    throw new AgentError(
+      "session_conflict",
+      "this tool session id is bound to another sandbox or user; use a new id",
+    );
+  }
+}

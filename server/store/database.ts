@@ -1,0 +1,87 @@
+/**
+ * The server's registry: one SQLite file (`<data>/lumina.db`) for users, API keys, sandboxes,
+ * tool sessions and read records. Migrations are idempotent `CREATE … IF NOT EXISTS`.
+ */
+import { chmodSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { AgentError } from "../agent/failure.ts";
+
+/** An open registry database. */
+export type RegistryDatabase = Database.Database;
+
+/** How long a writer waits for a lock held by another connection before giving up (ms). */
+const busyTimeoutMs = 2_000;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+  digest TEXT PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users(name),
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sandboxes (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  host_uid INTEGER NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  eager INTEGER NOT NULL,
+  UNIQUE (user, name)
+);
+CREATE TABLE IF NOT EXISTS counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tool_sessions (
+  key TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL UNIQUE,
+  user TEXT NOT NULL,
+  sandbox_id TEXT NOT NULL,
+  last_used INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tool_sessions_sandbox ON tool_sessions (sandbox_id);
+CREATE TABLE IF NOT EXISTS read_records (
+  session_key TEXT NOT NULL,
+  path TEXT NOT NULL,
+  mtime_ns TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  PRIMARY KEY (session_key, path)
+);
+`;
+
+/** Opens (creating if needed) the registry in `dataDir` and brings its schema up to date. */
+export function openRegistry(dataDir: string): RegistryDatabase {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(dataDir, "lumina.db"), { timeout: busyTimeoutMs });
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  db.exec(schema);
+  // Only the server may read the registry (the sandbox storage next to it is traversable).
+  chmodSync(join(dataDir, "lumina.db"), 0o600);
+  return db;
+}
+
+/**
+ * Runs a registry operation, turning a database that stayed locked past the busy timeout
+ * into a 503 the client can retry instead of a 500.
+ */
+export function guarded<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (
+      typeof code === "string" &&
+      (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
+    ) {
+      throw new AgentError("unavailable", "the server's registry is busy; try again shortly");
+    }
+    throw error;
+  }
+}

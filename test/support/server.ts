@@ -1,0 +1,64 @@
+/**
+ * The harness every end-to-end test uses: the real server (`createLuminaServer`) on 127.0.0.1,
+ * port 0, over a temporary data directory, with bubblewrap isolation unless told otherwise.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLuminaServer, type LuminaServerOptions } from "../../server/index.ts";
+
+/** Options of `startTestServer`: any server option but the data directory and address. */
+export type TestServerOptions = Omit<LuminaServerOptions, "dataDir" | "host" | "port">;
+
+/** A running test server. */
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` (the port may change across `restart`). */
+  readonly url: string;
+  /** The `admin` user's API key. */
+  readonly token: string;
+  readonly dataDir: string;
+  /** Registers a user and returns a fresh API key for it. */
+  addUser(name: string): string;
+  /** Stops the server and starts it again on the same data directory (no new admin key). */
+  restart(): Promise<void>;
+  /** Stops the server (and every sandbox) and deletes the data directory. */
+  close(): Promise<void>;
+}
+
+/** Starts the real server for a test. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
+  const start = () =>
+    createLuminaServer({
+      isolation: "bubblewrap",
+      log: () => {},
+      ...options,
+      dataDir,
+      host: "127.0.0.1",
+      port: 0,
+    });
+  let server = await start();
+  const token = server.adminKey!;
+  return {
+    get url() {
+      return server.url;
+    },
+    token,
+    dataDir,
+    addUser: (name) => server.addUserKey(name),
+    async restart() {
+      await server.close();
+      server = await start();
+    },
+    async close() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A sandbox name no other test uses. */
+export function randomSandboxName(prefix = "t"): string {
+  return `${prefix}-${randomBytes(6).toString("hex")}`;
+}
