@@ -1,0 +1,128 @@
+/**
+ * The reference server's command line (CONTRACT §4):
+ *
+ *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+ *   npm run server -- add-key <user> [--data <dir>]
+ *
+ * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
+ */
+import { delimiter, join } from "node:path";
+import { parseArgs } from "node:util";
+import { digestApiKey, generateApiKey, isUserName } from "./auth/api-keys.ts";
+import { createLuminaServer } from "./index.ts";
+import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
+import { isExecutable } from "./sandbox/storage.ts";
+import { openRegistry } from "./store/database.ts";
+import { createKeyStore } from "./store/keys.ts";
+
+const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+       npm run server -- add-key <user> [--data <dir>]`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+/** The first `bwrap` on PATH (so an installation outside /usr/bin is found, too). */
+async function findBwrap(): Promise<string | undefined> {
+  const { PATH: pathVariable } = process.env;
+  for (const dir of (pathVariable ?? "").split(delimiter)) {
+    if (dir && (await isExecutable(join(dir, "bwrap")))) return join(dir, "bwrap");
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions();
+  } catch (error) {
+    fail(`${(error as Error).message}\n${usage}`);
+  }
+  const { values, positionals } = parsed;
+  const dataDir = values.data ?? ".lumina-data";
+
+  if (positionals[0] === "add-key") {
+    const user = positionals[1];
+    if (!user || positionals.length > 2 || !isUserName(user)) {
+      fail(`add-key needs one user name of A-Z a-z 0-9 . _ @ + -\n${usage}`);
+    }
+    const db = openRegistry(dataDir);
+    const key = generateApiKey();
+    createKeyStore(db).add(user, digestApiKey(key));
+    db.close();
+    process.stdout.write(`API key for user ${user} (shown once, store it now): ${key}\n`);
+    return;
+  }
+  if (positionals.length > 0) fail(`unknown command '${positionals[0]}'\n${usage}`);
+
+  const port = Number(values.port ?? "8080");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535\n${usage}`);
+  const isolation = values.isolation ?? "bubblewrap";
+  if (isolation !== "bubblewrap" && isolation !== "none") {
+    fail(`--isolation must be 'bubblewrap' or 'none'\n${usage}`);
+  }
+  let bwrapPath: string | undefined;
+  if (isolation === "bubblewrap") {
+    bwrapPath = await findBwrap();
+    if (!bwrapPath || !(await bubblewrapAvailable(bwrapPath))) {
+      fail(
+        "lumina: bubblewrap is required to isolate sandboxes but was not found (bwrap on PATH, plus prlimit, setpriv and bash in /usr/bin).\n" +
+          "Install it with: sudo apt-get install bubblewrap\n" +
+          "Or, for development only and with no isolation at all: --isolation none",
+        1,
+      );
+    }
+  } else {
+    process.stderr.write(
+      "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.\n",
+    );
+  }
+
+  const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
+  const server = await createLuminaServer({
+    dataDir,
+    host: values.host ?? "127.0.0.1",
+    port,
+    isolation,
+    ...(bwrapPath ? { bwrapPath } : {}),
+    ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
+    ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
+  });
+  if (server.adminKey) {
+    process.stdout.write(
+      `created the first API key, for user admin (shown once, store it now): ${server.adminKey}\n`,
+    );
+  }
+  process.stdout.write(`lumina server ${isolation} listening on ${server.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`lumina: ${signal}: stopping every sandbox\n`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`lumina: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+function parseOptions() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      data: { type: "string" },
+      isolation: { type: "string" },
+    },
+  });
+}
+
+main().catch((error: unknown) => fail(`lumina: ${(error as Error).message}`, 1));
