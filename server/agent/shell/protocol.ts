@@ -1,3 +1,44 @@
-/** The shell methods of the agent (bash, bash_output, kill_bash …): filled in with the shell engine. */
-// biome-ignore lint/complexity/noBannedTypes: an empty table until the shell engine lands
-export type ShellMethods = {};
+/**
+ * The shell methods of the agent. Every call names the server's tool session (`sessionKey`):
+ * each session has its own persistent shell and its own background commands.
+ */
+import type { BackgroundStatus } from "./background-command.ts";
+
+interface SessionParams {
+  sessionKey: string;
+}
+
+/** The shell engine's agent methods, by name: `{ params, result }`. */
+export type ShellMethods = {
+  /** Runs a command in the session's shell, or starts it in the background. */
+  shell_run: {
+    params: SessionParams & {
+      command: string;
+      /** Foreground only: the command's time limit. */
+      timeoutMs: number;
+      /** Foreground only: the output cap in characters. */
+      maxOutputChars?: number;
+      background?: boolean;
+    };
+    result: { output: string; exitCode: number; killed: boolean; shellId: string };
+  };
+  /** Reads a background command's output. */
+  shell_output: {
+    params: SessionParams & {
+      shellId: string;
+      filter?: string;
+      cursor?: number;
+      waitMs?: number;
+    };
+    result: { output: string; status: BackgroundStatus; exitCode: number | null; cursor: number };
+  };
+  /** Kills a background command and everything it started. */
+  shell_kill: {
+    params: SessionParams & { shellId: string };
+    result: { message: string; status: BackgroundStatus };
+  };
+  /** Ends a session's shell and background commands. */
+  shell_end: { params: SessionParams; result: { ended: boolean } };
+  /** Whether a session has background commands still running (keeps it from expiring). */
+  shell_busy: { params: SessionParams; result: { busy: boolean } };
+};

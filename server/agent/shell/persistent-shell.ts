@@ -1,0 +1,238 @@
+/**
+ * One long-lived `bash` per tool session. Each command is written to a file and `source`d by
+ * the shell (so environment, directory, aliases and functions persist), with stdin from
+ * /dev/null and stdout+stderr into the shell's output pipe between a start and an end marker
+ * that carry a fresh random nonce (so no output can fake them); the end marker carries `$?`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
+import { CappedOutput } from "./capped-output.ts";
+import { killProcessTree, nowInTicks } from "./process-tree.ts";
+
+/** What one foreground command produced. */
+export interface ShellRunResult {
+  output: string;
+  exitCode: number;
+  killed: boolean;
+  /** True when the command ended the shell itself (`exit`, `exec`, a signal). */
+  shellEnded: boolean;
+}
+
+/** One command in flight: its markers, its collected output, and how to finish it. */
+interface ActiveCommand {
+  startMarker: Buffer;
+  endMarker: Buffer;
+  started: boolean;
+  pending: Buffer;
+  output: CappedOutput;
+  finish(exitCode: number): void;
+}
+
+/** The shell's fd for command output: a saved copy of the pipe that `exec >file` cannot move. */
+const outputFd = 63;
+
+// Builtins only, so user functions named `printf` or `source` cannot break the framing.
+const initScript = [
+  `exec 2>&1 ${outputFd}>&1`,
+  "shopt -s expand_aliases",
+  // SIGUSR1 unwinds a command stuck in a shell builtin loop (one function level per signal).
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+  "trap '[[ -n ${__lumina_busy-} ]] && return 124' USR1",
+  "",
+].join("\n");
+
+let shellCount = 0;
+
+export class PersistentShell {
+  private readonly child: ChildProcess;
+  private readonly commandFile: string;
+  private active: ActiveCommand | undefined;
+  private ended = false;
+  private readonly exited: Promise<void>;
+
+  /** The marker every process of this session carries in its environment. */
+  readonly sessionMarker: string;
+
+  constructor(sessionTag: string, env: NodeJS.ProcessEnv, cwd: string) {
+    shellCount += 1;
+    const dir = join(tmpdir(), `.lumina-shell-${process.pid}-${shellCount}`);
+    this.commandFile = join(dir, "command.sh");
+    this.sessionMarker = `LUMINA_SESSION=${sessionTag}`;
+    this.child = spawn("/bin/bash", ["--noprofile", "--norc"], {
+      cwd,
+      env: { ...env, LUMINA_SESSION: sessionTag },
+      stdio: ["pipe", "pipe", "ignore"],
+      // Its own session and process group: its forked subshells are found by group.
+      detached: true,
+    });
+    this.child.stdin?.on("error", () => {});
+    this.child.stdout?.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.on("exit", (code, signal) => {
+        this.ended = true;
+        const status = code ?? 128 + signalNumber(signal);
+        // Let the last output drain (orphans may hold the pipe open, so don't wait for EOF).
+        const settle = () => {
+          const command = this.active;
+          if (command) {
+            if (command.started) command.output.push(command.pending);
+            command.finish(status);
+          }
+          resolve();
+        };
+        if (this.child.stdout?.readableEnded) settle();
+        else {
+          const timer = setTimeout(settle, 100);
+          this.child.stdout?.once("end", () => {
+            clearTimeout(timer);
+            settle();
+          });
+        }
+      });
+      this.child.on("error", () => {
+        this.ended = true;
+        this.active?.finish(127);
+        resolve();
+      });
+    });
+    this.child.stdin?.write(initScript);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** True once the shell process has ended (the next command needs a new shell). */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Runs one command; resolves when it ends, times out, or the signal aborts it. */
+  async run(
+    command: string,
+    options: { timeoutMs: number; maxOutputChars: number; signal: AbortSignal },
+  ): Promise<ShellRunResult> {
+    if (this.ended) throw new Error("the shell has ended");
+    this.writeCommandFile(command);
+    const nonce = randomBytes(16).toString("hex");
+    const job = `${this.sessionMarker.slice("LUMINA_SESSION=".length)}.${nonce.slice(0, 12)}`;
+    const startTicks = nowInTicks();
+    const output = new CappedOutput(options.maxOutputChars);
+    let killed = false;
+    const done = new Promise<number>((resolve) => {
+      this.active = {
+        startMarker: Buffer.from(`__LUMINA_START_${nonce}__`),
+        endMarker: Buffer.from(`__LUMINA_END_${nonce}__`),
+        started: false,
+        pending: Buffer.alloc(0),
+        output,
+        finish: (exitCode) => {
+          this.active = undefined;
+          resolve(exitCode);
+        },
+      };
+    });
+    const quotedFile = `'${this.commandFile.replaceAll("'", "'\\''")}'`;
+    this.child.stdin?.write(
+      `__lumina_busy=1; export LUMINA_JOB=${job}; builtin printf '__LUMINA_START_%s__' ${nonce} >&${outputFd}; ` +
+        `{ builtin source ${quotedFile}; } </dev/null >&${outputFd} 2>&1; ` +
+        `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$?" >&${outputFd}; __lumina_busy=\n`,
+    );
+    const interrupt = () => {
+      if (killed) return;
+      killed = true;
+      void this.interrupt(job, startTicks, done);
+    };
+    const timer = setTimeout(interrupt, options.timeoutMs);
+    options.signal.addEventListener("abort", interrupt, { once: true });
+    try {
+      const exitCode = await done;
+      const text = output.text().replaceAll(`${this.commandFile}: `, "bash: ");
+      return { output: text, exitCode: killed ? 124 : exitCode, killed, shellEnded: this.ended };
+    } finally {
+      clearTimeout(timer);
+      options.signal.removeEventListener("abort", interrupt);
+    }
+  }
+
+  /** Kills the command's processes and unwinds the shell; the shell itself survives if it can. */
+  private async interrupt(job: string, sinceTicks: number, done: Promise<number>): Promise<void> {
+    let finished = false;
+    void done.then(() => {
+      finished = true;
+    });
+    const shellPid = this.child.pid;
+    for (let attempt = 0; attempt < 40 && !finished; attempt++) {
+      await killProcessTree({
+        markers: [`LUMINA_JOB=${job}`],
+        ...(shellPid ? { group: { id: shellPid, sinceTicks }, spare: [shellPid] } : {}),
+      });
+      if (!finished) this.child.kill("SIGUSR1");
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))]);
+    }
+    // Still stuck (it ignores our signal): give up on this shell's state.
+    if (!finished) this.child.kill("SIGKILL");
+  }
+
+  private writeCommandFile(command: string): void {
+    try {
+      writeFileSync(this.commandFile, command);
+    } catch {
+      // Someone cleaned /tmp: make the directory again.
+      mkdirSync(join(this.commandFile, ".."), { recursive: true, mode: 0o700 });
+      writeFileSync(this.commandFile, command);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    const command = this.active;
+    if (!command) return; // Output of an earlier command's leftover background job.
+    let pending = command.pending.length ? Buffer.concat([command.pending, chunk]) : chunk;
+    if (!command.started) {
+      const at = pending.indexOf(command.startMarker);
+      if (at === -1) {
+        command.pending = pending.subarray(
+          Math.max(0, pending.length - command.startMarker.length),
+        );
+        return;
+      }
+      command.started = true;
+      pending = pending.subarray(at + command.startMarker.length);
+    }
+    const end = pending.indexOf(command.endMarker);
+    if (end === -1) {
+      // Hold back what could be the start of a split end marker.
+      const safe = Math.max(0, pending.length - command.endMarker.length);
+      command.output.push(pending.subarray(0, safe));
+      command.pending = Buffer.from(pending.subarray(safe));
+      return;
+    }
+    command.output.push(pending.subarray(0, end));
+    const rest = pending.subarray(end + command.endMarker.length);
+    const newline = rest.indexOf(10);
+    if (newline === -1) {
+      command.pending = Buffer.from(pending.subarray(end));
+      return;
+    }
+    command.finish(Number(rest.subarray(0, newline).toString("latin1")));
+  }
+
+  /** Ends the shell and every process of its session. */
+  async stop(): Promise<void> {
+    this.child.stdin?.end();
+    await killProcessTree({
+      markers: [this.sessionMarker],
+      ...(this.child.pid ? { roots: [this.child.pid] } : {}),
+    });
+    await this.exited;
+  }
+}
+
+/** The number of a signal by name (0 if unknown): exit codes of signalled processes are 128 + it. */
+export function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? (constants.signals[signal] ?? 0) : 0;
+}

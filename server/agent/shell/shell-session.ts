@@ -1,0 +1,136 @@
+/**
+ * A tool session's shell state inside the agent: one persistent shell (replaced when a command
+ * ends it), its background commands, and a queue that runs its calls one at a time, in order.
+ */
+import { randomBytes } from "node:crypto";
+import { readlinkSync } from "node:fs";
+import { AgentError } from "../failure.ts";
+import type { AgentParams, AgentResult } from "../protocol.ts";
+import { BackgroundCommand } from "./background-command.ts";
+import { PersistentShell } from "./persistent-shell.ts";
+
+/** The output cap of a foreground command when the caller sets none. */
+export const defaultMaxOutputChars = 30_000;
+
+let sessionCount = 0;
+
+export class ShellSession {
+  private shell: PersistentShell | undefined;
+  /** Said at the start of the next answer after a command ended the shell. */
+  private resetNote = "";
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly tag: string;
+  readonly background = new Map<string, BackgroundCommand>();
+
+  constructor() {
+    sessionCount += 1;
+    this.tag = `${process.pid}-${sessionCount}-${randomBytes(4).toString("hex")}`;
+  }
+
+  /** True while any background command still runs. */
+  get busy(): boolean {
+    for (const command of this.background.values()) if (command.status === "running") return true;
+    return false;
+  }
+
+  /** Runs `task` after every earlier call of this session has finished. */
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  private liveShell(): PersistentShell {
+    if (this.shell?.isEnded) this.shell = undefined;
+    this.shell ??= new PersistentShell(this.tag, shellEnvironment(), process.env.HOME || "/");
+    return this.shell;
+  }
+
+  /** Runs a foreground command, or starts a background one from the shell's directory and environment. */
+  run(params: AgentParams<"shell_run">, signal: AbortSignal): Promise<AgentResult<"shell_run">> {
+    return this.serialize(async () => {
+      const shell = this.liveShell();
+      if (params.background) return this.startBackground(shell, params.command, signal);
+      const result = await shell.run(params.command, {
+        timeoutMs: params.timeoutMs,
+        maxOutputChars: params.maxOutputChars ?? defaultMaxOutputChars,
+        signal,
+      });
+      const note = this.resetNote;
+      this.resetNote = result.shellEnded
+        ? `[lumina: the previous command ended the shell (exit code ${result.exitCode}); this is a new shell, so environment variables, the working directory, aliases and functions were reset]\n`
+        : "";
+      return {
+        output: note + result.output,
+        exitCode: result.exitCode,
+        killed: result.killed,
+        shellId: "",
+      };
+    });
+  }
+
+  private async startBackground(
+    shell: PersistentShell,
+    command: string,
+    signal: AbortSignal,
+  ): Promise<AgentResult<"shell_run">> {
+    // The shell prints its directory and exported environment, NUL-separated.
+    const probe = await shell.run(`builtin printf '%s\\0' "$PWD"; command env -0`, {
+      timeoutMs: 10_000,
+      maxOutputChars: 16 * 1024 * 1024,
+      signal,
+    });
+    if (probe.killed || probe.shellEnded || probe.exitCode !== 0) {
+      throw new AgentError(
+        "internal",
+        "could not read the shell's directory and environment; try again",
+      );
+    }
+    const [cwd, ...entries] = probe.output.split("\0");
+    const env: NodeJS.ProcessEnv = {};
+    for (const entry of entries) {
+      const equals = entry.indexOf("=");
+      if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+    }
+    const id = `bash_${randomBytes(8).toString("hex")}`;
+    const started = new BackgroundCommand(id, command, {
+      cwd: cwd || safeCwd(shell.pid),
+      env: { ...env, LUMINA_SESSION: this.tag },
+    });
+    this.background.set(id, started);
+    return { output: "", exitCode: 0, killed: false, shellId: id };
+  }
+
+  /** The session's background command by id, or a 404 naming it. */
+  find(shellId: string): BackgroundCommand {
+    const command = this.background.get(shellId);
+    if (!command) {
+      throw new AgentError(
+        "not_found",
+        `no background command ${shellId} in this tool session (ids come from bash with run_in_background; they end with the session or a sandbox restart)`,
+      );
+    }
+    return command;
+  }
+
+  /** Ends the shell and every background command (status `killed`). */
+  async end(): Promise<void> {
+    await Promise.all([...this.background.values()].map((command) => command.kill()));
+    await this.shell?.stop();
+    this.shell = undefined;
+  }
+}
+
+function safeCwd(pid: number | undefined): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return process.env.HOME || "/";
+  }
+}
+
+function shellEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+  return env;
+}
