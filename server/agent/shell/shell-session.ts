@@ -42,7 +42,7 @@ export class ShellSession {
 
   private liveShell(): PersistentShell {
     if (this.shell?.isEnded) this.shell = undefined;
-    this.shell ??= new PersistentShell(this.tag, shellEnvironment(), process.env.HOME || "/");
+    this.shell ??= new PersistentShell(this.tag, shellEnvironment(), homeDirectory());
     return this.shell;
   }
 
@@ -125,12 +125,16 @@ function safeCwd(pid: number | undefined): string {
   try {
     return readlinkSync(`/proc/${pid}/cwd`);
   } catch {
-    return process.env.HOME || "/";
+    return homeDirectory();
   }
 }
 
+function homeDirectory(): string {
+  const { HOME } = process.env;
+  return HOME || "/";
+}
+
 function shellEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
-  return env;
+  const { PATH } = process.env;
+  return { ...process.env, PATH: PATH ?? "/usr/local/bin:/usr/bin:/bin" };
 }
