@@ -17,6 +17,9 @@ const handlers: Record<string, AnyHandler> = {
   ping: async () => ({ pid: process.pid, uid: process.getuid?.() ?? -1 }),
 };
 
+// A write past the sandbox's file-size limit must fail with EFBIG, not kill the agent.
+process.on("SIGXFSZ", () => {});
+
 const inFlight = new Map<number, AbortController>();
 
 function send(response: AgentResponse): void {

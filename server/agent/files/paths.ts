@@ -1,0 +1,62 @@
+/**
+ * Path checks and the home mapping of the agent. Inside a bubblewrap sandbox the paths are used
+ * as they are. Under the unisolated backend (`LUMINA_AGENT_HOME` set) `/home/user` maps to the
+ * host directory that holds the sandbox's home, and answers map back.
+ */
+import { AgentError } from "../failure.ts";
+
+export { checkToolPath } from "./tool-path.ts";
+
+const sandboxHome = "/home/user";
+const { LUMINA_AGENT_HOME: agentHome } = process.env;
+const hostHome = agentHome?.replace(/\/+$/, "");
+/** The local path the agent opens for a (checked) sandbox path. */
+export function toLocalPath(path: string): string {
+  if (!hostHome) return path;
+  if (path === sandboxHome) return hostHome;
+  if (path.startsWith(`${sandboxHome}/`)) return hostHome + path.slice(sandboxHome.length);
+  return path;
+}
+
+/** The sandbox path to report for a local path. */
+export function toSandboxPath(path: string): string {
+  if (!hostHome) return path;
+  if (path === hostHome) return sandboxHome;
+  if (path.startsWith(`${hostHome}/`)) return sandboxHome + path.slice(hostHome.length);
+  return path;
+}
+
+/** Turns a Node file-system error into the tool error a caller can act on. */
+export function fileError(error: unknown, path: string): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof AgentError) throw error;
+  switch (code) {
+    case "ENOENT":
+      throw new AgentError("not_found", `file not found: ${path}`);
+    case "ENOTDIR":
+      throw new AgentError("not_found", `file not found: ${path} (a parent is not a directory)`);
+    case "EISDIR":
+      throw new AgentError("invalid_request", `${path} is a directory, not a file`);
+    case "ELOOP":
+      throw new AgentError("invalid_request", `${path}: too many levels of symbolic links`);
+    case "EACCES":
+    case "EPERM":
+      throw new AgentError("invalid_request", `permission denied: ${path}`);
+    case "EROFS":
+      throw new AgentError(
+        "invalid_request",
+        `${path} is on a read-only file system; write under /home/user or /tmp`,
+      );
+    case "ENAMETOOLONG":
+      throw new AgentError("invalid_path", `path too long: ${path}`);
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EFBIG":
+      throw new AgentError(
+        "payload_too_large",
+        `no space left for ${path} (disk or file size limit)`,
+      );
+    default:
+      throw error;
+  }
+}
