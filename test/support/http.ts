@@ -28,16 +28,17 @@ export async function rawCall(
   path: string,
   options: RawCallOptions = {},
 ): Promise<RawAnswer> {
-  const headers: Record<string, string> = {};
+  const headers: { authorization?: string; [name: string]: string | undefined } = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.session !== undefined) headers["lumina-tool-session"] = options.session;
-  let body: string | Uint8Array | undefined;
-  if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body;
-  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
+  if (typeof options.body === "string" || options.body instanceof Uint8Array) {
+    body = options.body as string | Uint8Array<ArrayBuffer>;
+  } else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(`${baseUrl}${path}`, {
     method: options.method ?? (body === undefined ? "GET" : "POST"),
-    headers: { ...headers, ...options.headers },
+    headers: { ...headers, ...options.headers } as Record<string, string>,
     ...(body === undefined ? {} : { body }),
   });
   const text = await response.text();
