@@ -142,21 +142,32 @@ export class PersistentShell {
         `{ builtin source ${quotedFile}; } </dev/null >&${outputFd} 2>&1; ` +
         `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$?" >&${outputFd}; __lumina_busy=\n`,
     );
+    let interrupted: Promise<void> | undefined;
     const interrupt = () => {
-      if (killed) return;
+      interrupted ??= this.interrupt(job, startTicks, done);
       killed = true;
-      void this.interrupt(job, startTicks, done);
     };
     const timer = setTimeout(interrupt, options.timeoutMs);
     options.signal.addEventListener("abort", interrupt, { once: true });
     try {
       const exitCode = await done;
+      // The next command must not start while the sweep still looks for this one's processes.
+      if (interrupted) {
+        await interrupted;
+        await this.discardNotices();
+      }
       const text = output.text().replaceAll(`${this.commandFile}: `, "bash: ");
       return { output: text, exitCode: killed ? 124 : exitCode, killed, shellEnded: this.ended };
     } finally {
       clearTimeout(timer);
       options.signal.removeEventListener("abort", interrupt);
     }
+  }
+
+  /** Lets the shell print its "Killed" notices of dead background jobs now, not into the next answer. */
+  private async discardNotices(): Promise<void> {
+    if (this.ended) return;
+    await this.run(":", { timeoutMs: 1000, maxOutputChars: 100, signal: new AbortController().signal });
   }
 
   /** Kills the command's processes and unwinds the shell; the shell itself survives if it can. */
