@@ -7,8 +7,7 @@ import { randomBytes } from "node:crypto";
 import { AgentError } from "../agent/failure.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
-import { endShellSession } from "../tools/bash.ts";
-import { sessionBusy } from "./busy.ts";
+import { endShellSession, sessionIsBusy } from "../tools/bash.ts";
 
 const sessionIdShape = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -45,7 +44,7 @@ export function createToolSessions(options: {
   async function expire(record: ToolSessionRecord): Promise<boolean> {
     const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
     if (runtime) {
-      if (await sessionBusy({ runtime, sessionKey: record.key })) return false;
+      if (await sessionIsBusy({ runtime, sessionKey: record.key })) return false;
       await endShellSession({ runtime, sessionKey: record.key });
     }
     store.remove(record.key);
