@@ -2,7 +2,6 @@
  * Builds grep content matches from ripgrep's `--json` stream: each match gets its own before
  * and after context (repeated when matches overlap), its line number only if asked for.
  */
-import { toSandboxPath } from "./paths.ts";
 import type { AgentGrepMatch, AgentGrepParams } from "./protocol.ts";
 
 /** The most matches one answer carries; `totalMatches` still counts them all. */
@@ -33,6 +32,7 @@ export function collectContentMatches(
   stdout: Buffer,
   params: AgentGrepParams,
   truncated: boolean,
+  absolute: (path: string) => string,
 ): { matches: AgentGrepMatch[]; totalMatches: number; cut: boolean } {
   const byFile = new Map<string, AgentGrepMatch[]>();
   let lines = new Map<number, string>();
@@ -77,7 +77,7 @@ export function collectContentMatches(
     if (!raw) continue;
     const event = JSON.parse(raw) as RgLine;
     if (event.type === "begin") {
-      file = toSandboxPath(textOf(event.data.path));
+      file = absolute(textOf(event.data.path));
     } else if (event.type === "match" || event.type === "context") {
       const first = event.data.line_number ?? 0;
       const body = textOf(event.data.lines).replace(/\r?\n$/, "");

@@ -10,16 +10,17 @@
  */
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { AgentError } from "../failure.ts";
 import { collectContentMatches } from "./grep-content.ts";
-import { fileError, toLocalPath, toSandboxPath } from "./paths.ts";
+import { fileError, toLocalPath } from "./paths.ts";
 import type { AgentGrepParams, AgentGrepResult } from "./protocol.ts";
 
 const timeLimitMs = 30_000;
 const maxOutputBytes = 64 * 1024 * 1024;
 
 /** The ripgrep arguments for a search (everything after `rg`). */
-export function ripgrepArgs(params: AgentGrepParams, localPath: string): string[] {
+export function ripgrepArgs(params: AgentGrepParams, target: string): string[] {
   const args = ["--no-config", "--hidden", "--no-messages", "--glob=!.git"];
   if (params.caseInsensitive) args.push("--ignore-case");
   if (params.multiline) args.push("--multiline", "--multiline-dotall");
@@ -32,7 +33,7 @@ export function ripgrepArgs(params: AgentGrepParams, localPath: string): string[
     if (params.before > 0) args.push(`--before-context=${params.before}`);
     if (params.after > 0) args.push(`--after-context=${params.after}`);
   }
-  args.push(`--regexp=${params.pattern}`, "--", localPath);
+  args.push(`--regexp=${params.pattern}`, "--", target);
   return args;
 }
 
@@ -43,9 +44,9 @@ interface RipgrepRun {
   truncated: boolean;
 }
 
-function runRipgrep(args: string[], signal: AbortSignal): Promise<RipgrepRun> {
+function runRipgrep(args: string[], cwd: string, signal: AbortSignal): Promise<RipgrepRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn("rg", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    const child = spawn("rg", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: process.env });
     const chunks: Buffer[] = [];
     let bytes = 0;
     let stderr = "";
@@ -96,28 +97,35 @@ export async function grepTool(
   signal: AbortSignal,
 ): Promise<AgentGrepResult> {
   const local = toLocalPath(shownPath);
+  let isDirectory = false;
   try {
-    await stat(local);
+    isDirectory = (await stat(local)).isDirectory();
   } catch (error) {
     fileError(error, shownPath);
   }
-  const run = await runRipgrep(ripgrepArgs(params, local), signal);
+  // A directory is searched from inside as "./", so a `glob` with a slash is relative to it
+  // (as in the glob tool); answers are mapped back onto the absolute path.
+  const cwd = isDirectory ? local : dirname(local);
+  const target = isDirectory ? "./" : `./${basename(local)}`;
+  const base = isDirectory ? shownPath : dirname(shownPath);
+  const absolute = (path: string) => join(base, path);
+  const run = await runRipgrep(ripgrepArgs(params, target), cwd, signal);
   if (run.code === 2 && run.stdout.length === 0 && run.stderr.trim()) {
     throw new AgentError("invalid_request", run.stderr.trim().slice(0, 2000));
   }
   const { truncated } = run;
   if (params.mode === "files_with_matches") {
-    const files = records(run.stdout.toString("utf8"), "\0", truncated).map(toSandboxPath);
+    const files = records(run.stdout.toString("utf8"), "\0", truncated).map(absolute);
     return { mode: "files_with_matches", files: files.sort(), truncated };
   }
   if (params.mode === "count") {
     const counts = records(run.stdout.toString("utf8"), "\n", truncated).map((line) => {
       const at = line.lastIndexOf("\0");
-      return { file: toSandboxPath(line.slice(0, at)), count: Number(line.slice(at + 1)) };
+      return { file: absolute(line.slice(0, at)), count: Number(line.slice(at + 1)) };
     });
     counts.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     return { mode: "count", counts, truncated };
   }
-  const content = collectContentMatches(run.stdout, params, truncated);
+  const content = collectContentMatches(run.stdout, params, truncated, absolute);
   return { mode: "content", ...content, truncated: truncated || content.cut };
 }
