@@ -1,0 +1,133 @@
+import { LuminaError } from "./errors.ts";
+import { asyncDispose } from "./internal/dispose.ts";
+import { randomId } from "./internal/uuid.ts";
+import type { BashOutputResult } from "./protocol/bash.ts";
+import type { CallOptions } from "./request.ts";
+import { createRequester } from "./request.ts";
+import { type RetryOption, resolveRetry } from "./retry.ts";
+import { type StreamCallOptions, type StreamOutputOptions, streamOutput } from "./stream.ts";
+import { type BashMethods, createBashMethods } from "./tools/bash.ts";
+import { createFileMethods, type FileMethods } from "./tools/files.ts";
+import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
+import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
+import { createFetchTransport, type FetchFunction, type Transport } from "./transport.ts";
+
+/** The options of {@link createClient}. */
+export interface ClientOptions {
+  /** The server's URL, such as `"http://localhost:8080"`. */
+  baseUrl: string;
+  /** The API key (64 hex characters) or a JWT. */
+  token: string;
+  /** The name of the sandbox the client works in. */
+  sandbox: string;
+  /**
+   * The tool session: read records, the persistent shell and background commands belong to it.
+   * Pass a previous client's id to resume its session.
+   * @default a random UUID
+   */
+  toolSessionId?: string | undefined;
+  /**
+   * The HTTP timeout of each request, in milliseconds (`bash` and long polls get at least their
+   * own duration plus a margin).
+   * @default 660000
+   */
+  timeout?: number | undefined;
+  /**
+   * The fetch the default transport sends requests through.
+   * @default globalThis.fetch, looked up at each call
+   */
+  fetch?: FetchFunction | undefined;
+  /**
+   * A wholly custom transport; `fetch` is then unused.
+   * @default a transport over `fetch`
+   */
+  transport?: Transport | undefined;
+  /**
+   * Retries of idempotent calls (`listSandboxes`, `getSandbox`, `read`, `glob`, `grep`, and
+   * `bashOutput` with a cursor) after a network error or a 429, 502, 503 or 504 answer.
+   * @default 2
+   */
+  retry?: RetryOption | undefined;
+}
+
+/** A client of one sandbox, for one tool session. */
+export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods, BashMethods {
+  /** The tool session id sent with every tool call. */
+  readonly toolSessionId: string;
+  /** The sandbox name. */
+  readonly sandbox: string;
+  /**
+   * Follows a background command's output: yields each chunk with new output and ends after the
+   * first chunk whose status is not `"running"`. `break` stops watching; it does not kill.
+   *
+   * @example
+   * ```ts
+   * const { shellId } = await lumina.bash("npm run build", { runInBackground: true });
+   * for await (const chunk of lumina.streamOutput(shellId)) process.stdout.write(chunk.output);
+   * ```
+   */
+  streamOutput(
+    shellId: string,
+    options?: StreamOutputOptions,
+    call?: StreamCallOptions,
+  ): AsyncGenerator<BashOutputResult, void, undefined>;
+  /** Closes the client: calls in flight are aborted and later calls reject. Never destroys. */
+  close(): Promise<void>;
+  /** The same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates a client of the sandbox `options.sandbox`. It sends nothing until a method is called.
+ *
+ * @example
+ * ```ts
+ * await using lumina = createClient({
+ *   baseUrl: "http://localhost:8080",
+ *   token: process.env.LUMINA_TOKEN,
+ *   sandbox: "my-sandbox",
+ * });
+ * const { output } = await lumina.bash("echo hello");
+ * ```
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function createClient(options: ClientOptions): LuminaClient {
+  for (const key of ["baseUrl", "token", "sandbox"] as const) {
+    if (typeof options[key] !== "string" || !options[key]) {
+      throw new TypeError(`createClient: the option "${key}" is required`);
+    }
+  }
+  const closer = new AbortController();
+  const settings = Object.freeze({
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    token: options.token,
+    sandbox: options.sandbox,
+    toolSessionId: options.toolSessionId ?? randomId(),
+    timeout: options.timeout ?? 660_000,
+    retry: resolveRetry(options.retry),
+    transport: options.transport ?? createFetchTransport(options.fetch),
+    closed: closer.signal,
+  });
+  const request = createRequester(settings);
+  const bash = createBashMethods(request, settings.sandbox);
+  const close = async (): Promise<void> => {
+    closer.abort(new LuminaError("The client is closed"));
+  };
+  return Object.freeze({
+    toolSessionId: settings.toolSessionId,
+    sandbox: settings.sandbox,
+    ...createSandboxMethods(request, settings.sandbox),
+    ...createFileMethods(request, settings.sandbox),
+    ...createSearchMethods(request, settings.sandbox),
+    ...bash,
+    streamOutput: (
+      shellId: string,
+      streamOptions?: StreamOutputOptions,
+      call?: StreamCallOptions,
+    ) => streamOutput(bash.bashOutput, shellId, streamOptions, call),
+    close,
+    [asyncDispose]: close,
+  });
+}
+
+export type { CallOptions };

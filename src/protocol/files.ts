@@ -1,0 +1,101 @@
+import * as v from "valibot";
+import { parseAnswer } from "./parse.ts";
+
+/** A text file's lines, numbered as `"   1\timport os\n"`. */
+export interface TextFileResult {
+  type: "text";
+  /** The lines returned, each prefixed with its 1-based number and a tab. */
+  content: string;
+  /** The number of lines in the whole file. */
+  totalLines: number;
+  /** The number of lines in `content`. */
+  linesReturned: number;
+}
+
+/** An image file (png, jpeg, gif or webp). */
+export interface ImageFileResult {
+  type: "image";
+  /** The file's bytes, base64-encoded. */
+  image: string;
+  /** Its MIME type, such as `"image/png"`. */
+  mimeType: string;
+  /** Its size in bytes. */
+  fileSize: number;
+}
+
+/** One page of a PDF file. */
+export interface PdfPage {
+  /** The 1-based page number. */
+  pageNumber: number;
+  /** The page's text. */
+  text: string;
+}
+
+/** A PDF file, as text per page. */
+export interface PdfFileResult {
+  type: "pdf";
+  /** The pages. */
+  pages: PdfPage[];
+  /** The number of pages in the file. */
+  totalPages: number;
+}
+
+/** The result of `read`, discriminated by `type`. */
+export type ReadResult = TextFileResult | ImageFileResult | PdfFileResult;
+
+/** The result of `write`. */
+export interface WriteResult {
+  /** `"ok"`. */
+  message: string;
+  /** The number of UTF-8 bytes written. */
+  bytesWritten: number;
+  /** The file written. */
+  filePath: string;
+}
+
+/** The result of `edit`. */
+export interface EditResult {
+  /** `"ok"`. */
+  message: string;
+  /** The number of occurrences replaced. */
+  replacements: number;
+  /** The file edited. */
+  filePath: string;
+}
+
+const read = v.variant("type", [
+  v.object({
+    type: v.picklist(["text"]),
+    content: v.string(),
+    total_lines: v.number(),
+    lines_returned: v.number(),
+  }),
+  v.object({
+    type: v.picklist(["image"]),
+    image: v.string(),
+    mime_type: v.string(),
+    file_size: v.number(),
+  }),
+  v.object({
+    type: v.picklist(["pdf"]),
+    pages: v.array(v.object({ page_number: v.number(), text: v.string() })),
+    total_pages: v.number(),
+  }),
+]);
+const write = v.object({ message: v.string(), bytes_written: v.number(), file_path: v.string() });
+const edit = v.object({ message: v.string(), replacements: v.number(), file_path: v.string() });
+
+/** Validates and maps the answer of the `read` tool. */
+export function toReadResult(body: unknown): ReadResult {
+  return parseAnswer<ReadResult>(read, body, "read");
+}
+
+/** Validates and maps the answer of the `write` tool. */
+export function toWriteResult(body: unknown): WriteResult {
+  return parseAnswer<WriteResult>(write, body, "write");
+}
+
+/** Validates and maps the answer of the `edit` tool. */
+export function toEditResult(body: unknown): EditResult {
+  return parseAnswer<EditResult>(edit, body, "edit");
+}

@@ -1,0 +1,53 @@
+import * as v from "valibot";
+import { parseAnswer } from "./parse.ts";
+
+/** A sandbox's state: starting up, running, or stopped (also a lazily created one not yet used). */
+export type SandboxStatus = "starting" | "running" | "stopped";
+
+/** The server's details of a sandbox lease, keys in camelCase; their fields depend on the server. */
+export type SandboxLease = Readonly<Record<string, unknown>>;
+
+/** A sandbox as the server describes it. */
+export interface SandboxInfo {
+  /** The sandbox name. */
+  name: string;
+  /** Its state. */
+  status: SandboxStatus;
+  /** When it was created, as the server wrote it (ISO 8601). */
+  createdAt: string;
+  /** The lease, which `createSandbox` returns when the server sends one. */
+  lease?: SandboxLease;
+}
+
+const sandbox = v.object({
+  name: v.string(),
+  status: v.picklist(["starting", "running", "stopped"]),
+  created_at: v.string(),
+});
+
+// The lease is opaque: any object is kept, anything else dropped.
+const created = v.object({ sandbox, lease: v.unknown() });
+const one = v.object({ sandbox });
+const list = v.object({ sandboxes: v.array(sandbox) });
+
+/** Validates and maps the answer of `POST /v1/sandboxes`: the sandbox, with its lease if any. */
+export function toCreatedSandbox(body: unknown): SandboxInfo {
+  const { sandbox, lease } = parseAnswer<{ sandbox: SandboxInfo; lease: unknown }>(
+    created,
+    body,
+    "create sandbox",
+  );
+  return typeof lease === "object" && lease
+    ? { ...sandbox, lease: lease as SandboxLease }
+    : sandbox;
+}
+
+/** Validates and maps the answer of `GET /v1/sandboxes/{name}` and of its restart. */
+export function toSandbox(body: unknown): SandboxInfo {
+  return parseAnswer<{ sandbox: SandboxInfo }>(one, body, "sandbox").sandbox;
+}
+
+/** Validates and maps the answer of `GET /v1/sandboxes`. */
+export function toSandboxList(body: unknown): SandboxInfo[] {
+  return parseAnswer<{ sandboxes: SandboxInfo[] }>(list, body, "list sandboxes").sandboxes;
+}

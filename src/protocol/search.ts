@@ -1,0 +1,108 @@
+import * as v from "valibot";
+import { parseAnswer } from "./parse.ts";
+
+/** The result of `glob`. */
+export interface GlobResult {
+  /** The absolute paths of the matching files, newest first. */
+  matches: string[];
+  /** The number of paths returned. */
+  count: number;
+  /** The directory searched. */
+  searchPath: string;
+  /** Whether more files matched than were returned. */
+  truncated: boolean;
+}
+
+/** What `grep` returns: file names, matching lines, or counts per file. */
+export type GrepOutputMode = "files_with_matches" | "content" | "count";
+
+/** The result of `grep` in `files_with_matches` mode. */
+export interface GrepFilesResult {
+  mode: "files_with_matches";
+  /** The absolute paths of the files with a match. */
+  files: string[];
+  /** The number of files. */
+  count: number;
+}
+
+/** One matching line of `grep` in `content` mode. */
+export interface GrepContentMatch {
+  /** The absolute path of the file. */
+  file: string;
+  /** The 1-based line number, `null` unless `lineNumbers` was set. */
+  lineNumber: number | null;
+  /** The matching line (in multiline mode, the matched lines joined by `\n`). */
+  line: string;
+  /** The context lines before the match. */
+  beforeContext: string[];
+  /** The context lines after the match. */
+  afterContext: string[];
+}
+
+/** The result of `grep` in `content` mode. */
+export interface GrepContentResult {
+  mode: "content";
+  /** The matching lines. */
+  matches: GrepContentMatch[];
+  /** The number of matching lines. */
+  totalMatches: number;
+}
+
+/** The number of matching lines in one file. */
+export interface GrepCountEntry {
+  /** The absolute path of the file. */
+  file: string;
+  /** Its number of matching lines. */
+  count: number;
+}
+
+/** The result of `grep` in `count` mode. */
+export interface GrepCountResult {
+  mode: "count";
+  /** The counts per file. */
+  counts: GrepCountEntry[];
+  /** The sum of the counts. */
+  total: number;
+}
+
+/** The result of `grep`, discriminated by `mode`. */
+export type GrepResult = GrepFilesResult | GrepContentResult | GrepCountResult;
+
+const strings = v.array(v.string());
+const glob = v.object({
+  matches: strings,
+  count: v.number(),
+  search_path: v.string(),
+  truncated: v.boolean(),
+});
+const grep = v.variant("mode", [
+  v.object({ mode: v.picklist(["files_with_matches"]), files: strings, count: v.number() }),
+  v.object({
+    mode: v.picklist(["content"]),
+    matches: v.array(
+      v.object({
+        file: v.string(),
+        line_number: v.nullable(v.number()),
+        line: v.string(),
+        before_context: strings,
+        after_context: strings,
+      }),
+    ),
+    total_matches: v.number(),
+  }),
+  v.object({
+    mode: v.picklist(["count"]),
+    counts: v.array(v.object({ file: v.string(), count: v.number() })),
+    total: v.number(),
+  }),
+]);
+
+/** Validates and maps the answer of the `glob` tool. */
+export function toGlobResult(body: unknown): GlobResult {
+  return parseAnswer<GlobResult>(glob, body, "glob");
+}
+
+/** Validates and maps the answer of the `grep` tool. */
+export function toGrepResult(body: unknown): GrepResult {
+  return parseAnswer<GrepResult>(grep, body, "grep");
+}

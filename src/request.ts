@@ -1,0 +1,183 @@
+import { isLuminaError, NetworkError, TimeoutError, ToolError, ValidationError } from "./errors.ts";
+import { delay } from "./internal/delay.ts";
+import { linkSignal } from "./internal/signal.ts";
+import { parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.ts";
+import type { Transport } from "./transport.ts";
+
+/** The options every method takes last. */
+export interface CallOptions {
+  /** Aborts the call; it then rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+  /**
+   * The HTTP timeout of this call, in milliseconds.
+   * @default the client's `timeout`
+   */
+  requestTimeout?: number | undefined;
+}
+
+/** One call of the API, as the tool functions describe it. */
+export interface Call<T> {
+  /** The HTTP method. */
+  readonly method: "GET" | "POST" | "DELETE";
+  /** The path below `/v1/sandboxes`, starting with `/` or empty. */
+  readonly path: string;
+  /** The JSON body, with camelCase keys that are sent in snake_case; `undefined` ones are left out. */
+  readonly body?: Readonly<Record<string, unknown>>;
+  /** Whether a repeat cannot do harm, so that transient failures may be retried. */
+  readonly idempotent: boolean;
+  /** The shortest HTTP timeout this call can live with (a command's own timeout, a long poll). */
+  readonly minTimeout?: number;
+  /** Validates the 2xx body (parsed JSON, `undefined` when empty) and maps it to the result. */
+  readonly parse: (body: unknown) => T;
+}
+
+/** Sends one call and resolves to its parsed result; what the tool functions build on. */
+export type Requester = <T>(call: Call<T>, options?: CallOptions) => Promise<T>;
+
+/** The resolved client settings the requester needs. */
+export interface RequesterSettings {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly sandbox: string;
+  readonly toolSessionId: string;
+  readonly timeout: number;
+  readonly retry: RetryPolicy;
+  readonly transport: Transport;
+  /** Aborted by `close()`. */
+  readonly closed: AbortSignal;
+}
+
+/** Creates the function that sends calls: headers, timeout, abort, retries and error mapping. */
+export function createRequester(settings: RequesterSettings): Requester {
+  const root = `${settings.baseUrl}/v1/sandboxes`;
+  const baseHeaders = { accept: "application/json", authorization: `Bearer ${settings.token}` };
+  const toolHeaders = { ...baseHeaders, "lumina-tool-session": settings.toolSessionId };
+
+  async function attempt<T>(call: Call<T>, options: CallOptions): Promise<T> {
+    const timeout = Math.max(options.requestTimeout ?? settings.timeout, call.minTimeout ?? 0);
+    const url = root + call.path;
+    const where = `${call.method} ${url}`;
+    const link = linkSignal(
+      [options.signal, settings.closed],
+      timeout,
+      () => new TimeoutError(`${where} got no answer within ${timeout} ms`, timeout),
+    );
+    const headers: Record<string, string> = call.path.includes("/tools/")
+      ? { ...toolHeaders }
+      : { ...baseHeaders };
+    let body: string | undefined;
+    if (call.body) {
+      body = JSON.stringify(snakeKeys(call.body));
+      headers["content-type"] = "application/json";
+    }
+    try {
+      const request = { method: call.method, url, headers, body, signal: link.signal };
+      const response = await Promise.race([settings.transport(request), link.aborted]);
+      if (response.status < 200 || response.status > 299) {
+        throw toolError(response.status, response.body, response.headers.get("retry-after"), where);
+      }
+      return call.parse(parseJson(response.body, where));
+    } catch (error) {
+      // A user abort, `close()` or the timeout: reject with that reason, whatever fetch threw.
+      if (link.signal.aborted) throw link.signal.reason;
+      if (isLuminaError(error)) throw error;
+      throw new NetworkError(`${where} failed: ${describe(error)}`, { cause: error });
+    } finally {
+      link.dispose();
+    }
+  }
+
+  return async (call, options = {}) => {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await attempt(call, options);
+      } catch (error) {
+        const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
+        if (wait === undefined || options.signal?.aborted) throw error;
+        await delay(wait, options.signal);
+      }
+    }
+  };
+}
+
+/** The body with its top-level keys in snake_case, as the wire wants them (`filePath` → `file_path`). */
+function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  for (const key in body)
+    wire[key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)] = body[key];
+  return wire;
+}
+
+/** How much longer than a command's own timeout (or a long poll) its HTTP request may take. */
+const MARGIN = 30_000;
+
+/**
+ * Binds `request` to the tool endpoints of `sandbox`: `tool(name, body, parse, call, idempotent,
+ * busyFor)` posts to `…/tools/{name}`; `busyFor` is how long the server may rightly take.
+ */
+export function toolCaller(
+  request: Requester,
+  sandbox: string,
+): <T>(
+  name: string,
+  body: Record<string, unknown>,
+  parse: (body: unknown) => T,
+  call?: CallOptions,
+  idempotent?: boolean,
+  busyFor?: number,
+) => Promise<T> {
+  const tools = `/${encodeURIComponent(sandbox)}/tools/`;
+  return (name, body, parse, call, idempotent = false, busyFor) =>
+    request(
+      {
+        method: "POST",
+        path: tools + name,
+        body,
+        idempotent,
+        ...(busyFor === undefined ? {} : { minTimeout: busyFor + MARGIN }),
+        parse,
+      },
+      call,
+    );
+}
+
+/** Parses a 2xx body; the bash endpoint sends whitespace first to keep the connection alive. */
+function parseJson(text: string, where: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(`${where} answered with a body that is not JSON`, "");
+  }
+}
+
+/** Builds the ToolError of a non-2xx answer, also when its body is not a Lumina error. */
+function toolError(
+  status: number,
+  text: string,
+  retryAfter: string | null,
+  where: string,
+): ToolError {
+  const delayMs = parseRetryAfter(retryAfter);
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof error?.code === "string" && typeof error.message === "string") {
+      return new ToolError(status, error.code, error.message, delayMs);
+    }
+  } catch {}
+  // A proxy's HTML page or some other body: keep a short, single-line excerpt for the reader.
+  const excerpt = text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 200);
+  const message = `${where} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`;
+  return new ToolError(status, "http_error", message, delayMs);
+}
+
+/** The message of an unknown thrown value, with its cause's when that says more. */
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof cause === "string" && !message.includes(cause) ? `${message} (${cause})` : message;
+}

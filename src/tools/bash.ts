@@ -1,0 +1,83 @@
+import {
+  type BashOutputResult,
+  type BashResult,
+  type KillBashResult,
+  toBashOutputResult,
+  toBashResult,
+  toKillBashResult,
+} from "../protocol/bash.ts";
+import { type CallOptions, type Requester, toolCaller } from "../request.ts";
+
+/** The options of `bash`. */
+export interface BashOptions {
+  /**
+   * The command's timeout in milliseconds (1–600000); past it the command is killed, with exit
+   * code 124. The HTTP timeout of the call is never shorter than this plus a margin.
+   * @default 120000
+   */
+  timeout?: number | undefined;
+  /** What the command does, for the server's log. */
+  description?: string | undefined;
+  /**
+   * Whether to start the command in the background and answer at once with its `shellId`.
+   * @default false
+   */
+  runInBackground?: boolean | undefined;
+}
+
+/** The options of `bashOutput`. */
+export interface BashOutputOptions {
+  /** Only complete lines containing this substring. */
+  filter?: string | undefined;
+  /**
+   * The byte offset to read from, as returned by the previous answer. Without it the session's
+   * own position is used; with it a retried poll neither loses nor repeats output, so only then
+   * is the call retried.
+   */
+  cursor?: number | undefined;
+  /**
+   * How long the server may hold the answer while nothing new is there (0–30000 ms).
+   * @default 0
+   */
+  waitMs?: number | undefined;
+}
+
+/** The shell methods of a client. */
+export interface BashMethods {
+  /**
+   * Runs a command in the session's persistent shell.
+   *
+   * @example
+   * ```ts
+   * const { output, exitCode } = await lumina.bash("npm test", { timeout: 300_000 });
+   * ```
+   */
+  bash(command: string, options?: BashOptions, call?: CallOptions): Promise<BashResult>;
+  /** Returns the new output of a background command. */
+  bashOutput(
+    shellId: string,
+    options?: BashOutputOptions,
+    call?: CallOptions,
+  ): Promise<BashOutputResult>;
+  /** Kills a background command and everything it started. */
+  killBash(shellId: string, call?: CallOptions): Promise<KillBashResult>;
+}
+
+/** Creates the shell methods over `request`. */
+export function createBashMethods(request: Requester, sandbox: string): BashMethods {
+  const tool = toolCaller(request, sandbox);
+  return {
+    bash: (command, options, call) =>
+      tool("bash", { command, ...options }, toBashResult, call, false, options?.timeout ?? 120_000),
+    bashOutput: (bashId, options, call) =>
+      tool(
+        "bash_output",
+        { bashId, ...options },
+        toBashOutputResult,
+        call,
+        options?.cursor !== undefined,
+        options?.waitMs ?? 0,
+      ),
+    killBash: (shellId, call) => tool("kill_bash", { shellId }, toKillBashResult, call),
+  };
+}

@@ -1,0 +1,68 @@
+import {
+  type EditResult,
+  type ReadResult,
+  toEditResult,
+  toReadResult,
+  toWriteResult,
+  type WriteResult,
+} from "../protocol/files.ts";
+import { type CallOptions, type Requester, toolCaller } from "../request.ts";
+
+/** The options of `read`. */
+export interface ReadOptions {
+  /**
+   * The 1-based line to start at.
+   * @default 1
+   */
+  offset?: number | undefined;
+  /**
+   * The number of lines to return.
+   * @default 2000
+   */
+  limit?: number | undefined;
+}
+
+/** The options of `edit`. */
+export interface EditOptions {
+  /**
+   * Whether to replace every occurrence; without it, more than one is a 400 `ambiguous_match`.
+   * @default false
+   */
+  replaceAll?: boolean | undefined;
+}
+
+/** The file methods of a client. Paths are absolute. */
+export interface FileMethods {
+  /**
+   * Reads a text file (numbered lines), an image (base64) or a PDF (text per page).
+   *
+   * @example
+   * ```ts
+   * const file = await lumina.read("/home/user/main.py");
+   * if (file.type === "text") console.log(file.content);
+   * ```
+   */
+  read(filePath: string, options?: ReadOptions, call?: CallOptions): Promise<ReadResult>;
+  /** Writes a file; an existing one must have been read by this session first (409 `not_read`). */
+  write(filePath: string, content: string, call?: CallOptions): Promise<WriteResult>;
+  /** Replaces `oldString` with `newString` in a file this session has read. */
+  edit(
+    filePath: string,
+    oldString: string,
+    newString: string,
+    options?: EditOptions,
+    call?: CallOptions,
+  ): Promise<EditResult>;
+}
+
+/** Creates the file methods over `request`. */
+export function createFileMethods(request: Requester, sandbox: string): FileMethods {
+  const tool = toolCaller(request, sandbox);
+  return {
+    read: (filePath, options, call) =>
+      tool("read", { filePath, ...options }, toReadResult, call, true),
+    write: (filePath, content, call) => tool("write", { filePath, content }, toWriteResult, call),
+    edit: (filePath, oldString, newString, options, call) =>
+      tool("edit", { filePath, oldString, newString, ...options }, toEditResult, call),
+  };
+}

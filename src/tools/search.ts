@@ -1,0 +1,101 @@
+import {
+  type GlobResult,
+  type GrepContentResult,
+  type GrepCountResult,
+  type GrepFilesResult,
+  type GrepOutputMode,
+  type GrepResult,
+  toGlobResult,
+  toGrepResult,
+} from "../protocol/search.ts";
+import { type CallOptions, type Requester, toolCaller } from "../request.ts";
+
+/** The options of `glob`. */
+export interface GlobOptions {
+  /**
+   * The directory the pattern is relative to.
+   * @default "/home/user"
+   */
+  path?: string | undefined;
+}
+
+/** The options of `grep` (ripgrep semantics). */
+export interface GrepOptions {
+  /**
+   * The file or directory to search.
+   * @default "/home/user"
+   */
+  path?: string | undefined;
+  /** Only files matching this glob, such as `"*.ts"`. */
+  glob?: string | undefined;
+  /**
+   * What to return: file names, matching lines, or counts per file.
+   * @default "files_with_matches"
+   */
+  outputMode?: GrepOutputMode | undefined;
+  /**
+   * Whether content matches carry their line number.
+   * @default false
+   */
+  lineNumbers?: boolean | undefined;
+  /** Context lines after each match (overrides `context` on that side). */
+  after?: number | undefined;
+  /** Context lines before each match (overrides `context` on that side). */
+  before?: number | undefined;
+  /** Context lines on both sides of each match. */
+  context?: number | undefined;
+  /** Only files of this ripgrep type (`rg --type`), such as `"py"`. */
+  fileType?: string | undefined;
+  /**
+   * Whether the match ignores case.
+   * @default false
+   */
+  caseInsensitive?: boolean | undefined;
+  /**
+   * Whether a pattern may span lines.
+   * @default false
+   */
+  multiline?: boolean | undefined;
+}
+
+/** The search methods of a client. */
+export interface SearchMethods {
+  /** Lists the files matching a glob pattern, newest first (at most 1000). */
+  glob(pattern: string, options?: GlobOptions, call?: CallOptions): Promise<GlobResult>;
+  /**
+   * Searches file contents with a regular expression. The result's type follows `outputMode`.
+   *
+   * @example
+   * ```ts
+   * const { matches } = await lumina.grep("TODO", { outputMode: "content", lineNumbers: true });
+   * ```
+   */
+  grep(
+    pattern: string,
+    options: GrepOptions & { outputMode: "content" },
+    call?: CallOptions,
+  ): Promise<GrepContentResult>;
+  grep(
+    pattern: string,
+    options: GrepOptions & { outputMode: "count" },
+    call?: CallOptions,
+  ): Promise<GrepCountResult>;
+  grep(
+    pattern: string,
+    options?: GrepOptions & { outputMode?: "files_with_matches" | undefined },
+    call?: CallOptions,
+  ): Promise<GrepFilesResult>;
+  grep(pattern: string, options?: GrepOptions, call?: CallOptions): Promise<GrepResult>;
+}
+
+/** Creates the search methods over `request`. */
+export function createSearchMethods(request: Requester, sandbox: string): SearchMethods {
+  const tool = toolCaller(request, sandbox);
+  return {
+    glob: (pattern, options, call) =>
+      tool("glob", { pattern, ...options }, toGlobResult, call, true),
+    // The overloads only narrow the declared type; the answer's own `mode` is what is returned.
+    grep: ((pattern: string, options?: GrepOptions, call?: CallOptions) =>
+      tool("grep", { pattern, ...options }, toGrepResult, call, true)) as SearchMethods["grep"],
+  };
+}
