@@ -1,0 +1,253 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createClient, type LuminaClient, TimeoutError } from "../../src/index.ts";
+import { base, failure, fakeServer, hang, json } from "./fake-server.ts";
+
+const sandboxWire = { sandbox: { name: "b", status: "running", created_at: "now" } };
+const anyAnswer = {
+  ...sandboxWire,
+  sandboxes: [],
+  type: "text",
+  content: "",
+  total_lines: 0,
+  lines_returned: 0,
+  matches: [],
+  count: 0,
+  search_path: "/",
+  truncated: false,
+  mode: "files_with_matches",
+  files: [],
+  output: "",
+  status: "running",
+  exit_code: 0,
+  cursor: 0,
+  killed: false,
+  shell_id: "",
+  message: "ok",
+  bytes_written: 0,
+  file_path: "/a",
+  replacements: 1,
+};
+
+/** A server that fails `failures` times with `status` (or a dropped connection), then answers. */
+function flaky(failures: number, status: number | "drop", headers: Record<string, string> = {}) {
+  const server = fakeServer((_, index) => {
+    if (index >= failures) return json(anyAnswer);
+    if (status === "drop") throw new TypeError("fetch failed");
+    return failure(status, "unavailable", "busy", headers);
+  });
+  return server;
+}
+
+const fast = { baseDelay: 1, maxDelay: 5 };
+
+describe("retries", () => {
+  const idempotent: [string, (c: LuminaClient) => Promise<unknown>][] = [
+    ["listSandboxes", (c) => c.listSandboxes()],
+    ["getSandbox", (c) => c.getSandbox()],
+    ["read", (c) => c.read("/a")],
+    ["glob", (c) => c.glob("*")],
+    ["grep", (c) => c.grep("x")],
+    ["bashOutput with a cursor", (c) => c.bashOutput("bash_1", { cursor: 0 })],
+  ];
+  const nonIdempotent: [string, (c: LuminaClient) => Promise<unknown>][] = [
+    ["bash", (c) => c.bash("ls")],
+    ["write", (c) => c.write("/a", "x")],
+    ["edit", (c) => c.edit("/a", "x", "y")],
+    ["createSandbox", (c) => c.createSandbox()],
+    ["destroySandbox", (c) => c.destroySandbox()],
+    ["restartSandbox", (c) => c.restartSandbox()],
+    ["killBash", (c) => c.killBash("bash_1")],
+    ["bashOutput without a cursor", (c) => c.bashOutput("bash_1")],
+  ];
+
+  it.each(idempotent)("%s is retried twice by default, then succeeds", async (_, run) => {
+    const server = flaky(2, 503);
+    await run(createClient({ ...base, retry: fast, fetch: server.fetch }));
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it.each(nonIdempotent)("%s is never retried", async (_, run) => {
+    const server = flaky(1, 503);
+    await expect(
+      run(createClient({ ...base, retry: fast, fetch: server.fetch })),
+    ).rejects.toMatchObject({
+      statusCode: 503,
+    });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([429, 502, 503, 504, "drop"] as const)("retries after %s", async (status) => {
+    const server = flaky(1, status);
+    await createClient({ ...base, retry: fast, fetch: server.fetch }).read("/a");
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it.each([400, 404, 409, 500])("does not retry a %i", async (status) => {
+    const server = flaky(1, status);
+    await expect(
+      createClient({ ...base, retry: fast, fetch: server.fetch }).read("/a"),
+    ).rejects.toMatchObject({ statusCode: status });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("gives up after the limit with the last error", async () => {
+    const server = flaky(10, 503);
+    const client = createClient({ ...base, retry: { ...fast, limit: 4 }, fetch: server.fetch });
+    await expect(client.read("/a")).rejects.toMatchObject({ statusCode: 503 });
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it("takes a number, and false for none", async () => {
+    // Zero jitter: the default delays would make this test slow.
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    const three = flaky(10, 503);
+    await expect(
+      createClient({ ...base, retry: 3, fetch: three.fetch }).getSandbox(),
+    ).rejects.toThrow();
+    expect(three.requests).toHaveLength(4);
+    const none = flaky(10, "drop");
+    await expect(
+      createClient({ ...base, retry: false, fetch: none.fetch }).getSandbox(),
+    ).rejects.toThrow();
+    expect(none.requests).toHaveLength(1);
+    vi.restoreAllMocks();
+  });
+});
+
+describe("waits", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, "random").mockReturnValue(0.999);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it("backs off exponentially with the jitter's upper bound at base × 2^n", async () => {
+    const server = flaky(2, 503);
+    const done = createClient({ ...base, retry: { baseDelay: 1000 }, fetch: server.fetch }).read(
+      "/a",
+    );
+    await vi.advanceTimersByTimeAsync(998);
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(server.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1990);
+    expect(server.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(server.requests).toHaveLength(3);
+    await done;
+  });
+
+  it("honours Retry-After in seconds", async () => {
+    const server = flaky(1, 429, { "retry-after": "3" });
+    const done = createClient({ ...base, fetch: server.fetch }).read("/a");
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.requests).toHaveLength(2);
+    await done;
+  });
+
+  it("honours Retry-After as an HTTP date, capped at maxDelay", async () => {
+    vi.setSystemTime(new Date("2030-01-01T00:00:00Z"));
+    const server = flaky(1, 503, { "retry-after": "Tue, 01 Jan 2030 00:00:04 GMT" });
+    const done = createClient({ ...base, fetch: server.fetch }).read("/a");
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.requests).toHaveLength(2);
+    await done;
+
+    const capped = flaky(1, 503, { "retry-after": "3600" });
+    const late = createClient({ ...base, retry: { maxDelay: 500 }, fetch: capped.fetch }).read(
+      "/a",
+    );
+    await vi.advanceTimersByTimeAsync(500);
+    expect(capped.requests).toHaveLength(2);
+    await late;
+  });
+
+  it("an abort during the retry wait rejects with exactly the signal's reason", async () => {
+    const server = flaky(5, 503, { "retry-after": "60" });
+    const controller = new AbortController();
+    const reason = { why: "user left" };
+    const done = createClient({ ...base, fetch: server.fetch }).read(
+      "/a",
+      {},
+      { signal: controller.signal },
+    );
+    const settled = done.catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(server.requests).toHaveLength(1);
+    controller.abort(reason);
+    expect(await settled).toBe(reason);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("an abort during a request rejects with exactly the signal's reason and aborts the fetch", async () => {
+    const server = fakeServer(hang);
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const settled = createClient({ ...base, fetch: server.fetch })
+      .bash("sleep 100", {}, { signal: controller.signal })
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(5);
+    controller.abort(reason);
+    expect(await settled).toBe(reason);
+    expect(server.requests[0]!.signal.aborted).toBe(true);
+  });
+
+  it("a fetch that ignores the signal still rejects at once on abort", async () => {
+    const controller = new AbortController();
+    const client = createClient({ ...base, fetch: () => new Promise<Response>(() => {}) });
+    const settled = client
+      .getSandbox({ signal: controller.signal })
+      .catch((error: unknown) => error);
+    controller.abort("gone");
+    expect(await settled).toBe("gone");
+  });
+
+  it("times out after the client timeout, overridden per call by requestTimeout", async () => {
+    const server = fakeServer(hang);
+    const client = createClient({ ...base, timeout: 1000, retry: false, fetch: server.fetch });
+    const first = client.getSandbox().catch((error: unknown) => error);
+    const second = client.getSandbox({ requestTimeout: 5000 }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(1000);
+    const error = await first;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ timeout: 1000 });
+    expect(server.requests[0]!.signal.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(server.requests[1]!.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await second).toMatchObject({ name: "TimeoutError", timeout: 5000 });
+  });
+
+  it("gives bash at least its command timeout plus a margin, and 120 s + margin by default", async () => {
+    const server = fakeServer(hang);
+    const client = createClient({ ...base, timeout: 10, fetch: server.fetch });
+    const custom = client.bash("sleep 1", { timeout: 1000 }).catch((error: unknown) => error);
+    const standard = client.bash("sleep 1").catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(30_999);
+    expect(server.requests[0]!.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await custom).toMatchObject({ name: "TimeoutError", timeout: 31_000 });
+    await vi.advanceTimersByTimeAsync(150_000 - 31_000 - 1);
+    expect(server.requests[1]!.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await standard).toMatchObject({ name: "TimeoutError", timeout: 150_000 });
+  });
+
+  it("does not retry a timeout", async () => {
+    const server = fakeServer(hang);
+    const settled = createClient({ ...base, timeout: 100, fetch: server.fetch })
+      .read("/a")
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(await settled).toBeInstanceOf(TimeoutError);
+    expect(server.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type BashOutputResult, createClient } from "../../src/index.ts";
+import { base, fakeServer, hang, json, type RecordedRequest } from "./fake-server.ts";
+
+/**
+ * A background command whose whole output grows step by step: answer `n` sees `steps[n]` as the
+ * output so far. Like the real server, it answers from the cursor, or from the session's position.
+ */
+function command(steps: { output: string; status?: string }[]) {
+  let position = 0;
+  return (request: RecordedRequest, index: number) => {
+    const step = steps[Math.min(index, steps.length - 1)]!;
+    const { cursor } = request.body as { cursor?: number };
+    const from = cursor ?? position;
+    position = step.output.length;
+    const status = step.status ?? "running";
+    return json({
+      output: step.output.slice(from),
+      status,
+      exit_code: status === "running" ? null : 0,
+      cursor: step.output.length,
+    });
+  };
+}
+
+async function collect(stream: AsyncIterable<BashOutputResult>): Promise<BashOutputResult[]> {
+  const chunks: BashOutputResult[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("streamOutput", () => {
+  it("yields each new chunk, skips empty ones and ends after the terminal status", async () => {
+    const server = fakeServer(
+      command([
+        { output: "a\n" },
+        { output: "a\n" },
+        { output: "a\nb\n" },
+        { output: "a\nb\n", status: "completed" },
+      ]),
+    );
+    const client = createClient({ ...base, fetch: server.fetch });
+    const chunks = await collect(client.streamOutput("bash_1", { filter: "b" }));
+    expect(chunks.map((chunk) => [chunk.output, chunk.status])).toEqual([
+      ["a\n", "running"],
+      ["b\n", "running"],
+      ["", "completed"],
+    ]);
+    expect(chunks.at(-1)).toMatchObject({ exitCode: 0, cursor: 4 });
+    expect(server.requests.map((request) => request.body)).toEqual([
+      { bash_id: "bash_1", filter: "b", wait_ms: 0 },
+      { bash_id: "bash_1", filter: "b", cursor: 2, wait_ms: 25_000 },
+      { bash_id: "bash_1", filter: "b", cursor: 2, wait_ms: 25_000 },
+      { bash_id: "bash_1", filter: "b", cursor: 4, wait_ms: 25_000 },
+    ]);
+  });
+
+  it("starts from a given cursor with a long poll", async () => {
+    const server = fakeServer(command([{ output: "abcdef", status: "failed" }]));
+    const client = createClient({ ...base, fetch: server.fetch });
+    const chunks = await collect(client.streamOutput("bash_1", { cursor: 3 }));
+    expect(chunks).toEqual([{ output: "def", status: "failed", exitCode: 0, cursor: 6 }]);
+    expect(server.requests[0]!.body).toEqual({ bash_id: "bash_1", cursor: 3, wait_ms: 25_000 });
+  });
+
+  it("break aborts the poll in flight and sends nothing more", async () => {
+    const server = fakeServer((request, index) =>
+      index === 0 ? command([{ output: "x" }])(request, 0) : hang(request),
+    );
+    const client = createClient({ ...base, fetch: server.fetch });
+    for await (const chunk of client.streamOutput("bash_1")) {
+      expect(chunk.output).toBe("x");
+      // Give the next poll time to reach the server.
+      await vi.waitFor(() => expect(server.requests).toHaveLength(2));
+      break;
+    }
+    expect(server.requests[1]!.signal.aborted).toBe(true);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("a dropped poll is retried with the same cursor: nothing lost, nothing repeated", async () => {
+    const steps = [
+      { output: "one\n" },
+      { output: "one\ntwo\n" },
+      { output: "one\ntwo\n", status: "completed" },
+    ];
+    const answer = command(steps);
+    let dropped = false;
+    const server = fakeServer((request, index) => {
+      if (index === 1 && !dropped) {
+        dropped = true;
+        throw new TypeError("socket hang up");
+      }
+      return answer(request, index - (dropped ? 1 : 0));
+    });
+    const client = createClient({ ...base, retry: { baseDelay: 1 }, fetch: server.fetch });
+    const chunks = await collect(client.streamOutput("bash_1"));
+    expect(chunks.map((chunk) => chunk.output).join("")).toBe("one\ntwo\n");
+    expect((server.requests[1]!.body as { cursor: number }).cursor).toBe(4);
+    expect((server.requests[2]!.body as { cursor: number }).cursor).toBe(4);
+  });
+
+  it("falls back to interval polling against a server that ignores wait_ms", async () => {
+    vi.useFakeTimers();
+    let finished = false;
+    const server = fakeServer(() =>
+      json({ output: "", status: finished ? "completed" : "running", exit_code: null, cursor: 0 }),
+    );
+    const client = createClient({ ...base, fetch: server.fetch });
+    const done = collect(client.streamOutput("bash_1"));
+    // The first poll (no wait) and the first long poll answer at once; then 250, 500, 1000, 2000, 2000 ms.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests).toHaveLength(2);
+    const counts: number[] = [];
+    for (const step of [250, 500, 1000, 2000, 2000]) {
+      await vi.advanceTimersByTimeAsync(step - 1);
+      counts.push(server.requests.length);
+      await vi.advanceTimersByTimeAsync(1);
+      counts.push(server.requests.length);
+    }
+    expect(counts).toEqual([2, 3, 3, 4, 4, 5, 5, 6, 6, 7]);
+    finished = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    await expect(done).resolves.toEqual([
+      { output: "", status: "completed", exitCode: null, cursor: 0 },
+    ]);
+  });
+
+  it("an abort rejects with the signal's reason, also while waiting between polls", async () => {
+    vi.useFakeTimers();
+    const server = fakeServer(() =>
+      json({ output: "", status: "running", exit_code: null, cursor: 0 }),
+    );
+    const client = createClient({ ...base, fetch: server.fetch });
+    const controller = new AbortController();
+    const reason = new Error("enough");
+    const done = collect(client.streamOutput("bash_1", {}, { signal: controller.signal })).catch(
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    controller.abort(reason);
+    expect(await done).toBe(reason);
+    const before = server.requests.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(server.requests).toHaveLength(before);
+  });
+});
