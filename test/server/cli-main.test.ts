@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createClient } from "../../src/index.ts";
+import { rawCall } from "../support/http.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  children.clear();
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "lumina-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `server/main.ts` in its own Node process (no npm wrapper, so signals reach it). */
+function runCli(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts", ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk) => {
+    out += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Starts the server and waits for its `listening on http://…` line. */
+async function startCli(dataDir: string, env: Record<string, string> = {}, extra: string[] = []) {
+  const run = runCli(["--port", "0", "--data", dataDir, ...extra], env);
+  const url = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /listening on (http:\/\/[^\s]+)/.exec(run.stdout());
+      if (match) resolve(match[1]!);
+    };
+    run.child.stdout?.on("data", check);
+    void run.exited.then((code) =>
+      reject(new Error(`exited ${code} before listening: ${run.stderr()}`)),
+    );
+  });
+  return { ...run, url };
+}
+
+const keyLine = /API key[^:]*: ([0-9a-f]{64})/;
+
+describe("the server command line", () => {
+  it("prints a first key once, keeps it across restarts, and stops cleanly on SIGTERM", async () => {
+    const data = await tempDir();
+    const first = await startCli(data);
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const key = keyLine.exec(first.stdout())?.[1];
+    expect(key).toBeDefined();
+    const lumina = createClient({
+      baseUrl: first.url,
+      token: key!,
+      sandbox: "cli-box",
+      retry: false,
+    });
+    await lumina.createSandbox();
+    await lumina.write("/home/user/note.txt", "kept\n");
+    // The control for the check below: the running sandbox is visible this way.
+    expect((await processesMentioning(data)).length).toBeGreaterThan(0);
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    // No sandbox process outlives the server (bwrap's arguments name the data directory).
+    expect(await processesMentioning(data)).toEqual([]);
+
+    const second = await startCli(data);
+    expect(second.stdout()).not.toMatch(keyLine);
+    const again = createClient({
+      baseUrl: second.url,
+      token: key!,
+      sandbox: "cli-box",
+      retry: false,
+    });
+    const read = await again.read("/home/user/note.txt");
+    expect(read.type === "text" && read.content).toContain("kept");
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("registers LUMINA_API_KEYS keys, which keep working without the variable", async () => {
+    const data = await tempDir();
+    const key = "c0ffee".repeat(10).slice(0, 60) + "beef";
+    const withEnv = await startCli(data, { LUMINA_API_KEYS: `erin:${key}` });
+    expect(withEnv.stdout()).not.toMatch(keyLine);
+    expect((await rawCall(withEnv.url, "/v1/sandboxes", { token: key })).status).toBe(200);
+    withEnv.child.kill("SIGTERM");
+    expect(await withEnv.exited).toBe(0);
+    const without = await startCli(data);
+    expect((await rawCall(without.url, "/v1/sandboxes", { token: key })).status).toBe(200);
+    expect((await rawCall(without.url, "/v1/sandboxes", { token: "0".repeat(64) })).status).toBe(
+      401,
+    );
+  });
+
+  it("refuses a malformed LUMINA_API_KEYS without echoing the key", async () => {
+    const run = runCli(["--port", "0", "--data", await tempDir()], {
+      LUMINA_API_KEYS: "nokeyhere-secretish",
+    });
+    expect(await run.exited).not.toBe(0);
+    expect(run.stderr()).toContain("LUMINA_API_KEYS entry 1");
+    expect(run.stderr()).not.toContain("secretish");
+  });
+
+  it("mints a key for a new user with add-key, usable by a running server", async () => {
+    const data = await tempDir();
+    const server = await startCli(data);
+    const minted = runCli(["add-key", "frank", "--data", data]);
+    expect(await minted.exited).toBe(0);
+    const key = keyLine.exec(minted.stdout())?.[1];
+    expect(key).toBeDefined();
+    expect((await rawCall(server.url, "/v1/sandboxes", { token: key! })).status).toBe(200);
+    const bad = runCli(["add-key", "no:colons", "--data", data]);
+    expect(await bad.exited).toBe(2);
+  });
+
+  it("refuses to start without bubblewrap, saying how to install it", async () => {
+    const emptyPath = await tempDir();
+    const run = runCli(["--port", "0", "--data", await tempDir()], { PATH: emptyPath });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("apt-get install bubblewrap");
+    expect(run.stderr()).toContain("--isolation none");
+  });
+
+  it("runs with --isolation none and warns on every start", async () => {
+    const data = await tempDir();
+    for (let start = 0; start < 2; start++) {
+      const run = await startCli(data, { PATH: await tempDir() }, ["--isolation", "none"]);
+      expect(run.stderr()).toMatch(/WARNING.*isolation none/);
+      expect((await rawCall(run.url, "/v1/health")).status).toBe(200);
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+    }
+  });
+
+  it("refuses unknown options with a usage line", async () => {
+    const run = runCli(["--port", "0", "--bogus"]);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain("usage:");
+  });
+});
+
+/** Pids of processes whose command line mentions `text`. */
+async function processesMentioning(text: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(text)) found.push(Number(entry));
+  }
+  return found;
+}
