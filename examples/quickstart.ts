@@ -1,0 +1,91 @@
+/**
+ * A tour of a Lumina sandbox: lifecycle, the persistent shell, files with read-before-write,
+ * search, and a background dev server followed live. Run it with `npm run demo`, or against
+ * your own server: `LUMINA_URL=http://… LUMINA_TOKEN=… npx tsx examples/quickstart.ts`.
+ */
+import { isToolError, launchSandbox } from "lumina-sandbox";
+
+const baseUrl = process.env.LUMINA_URL ?? "http://localhost:8080";
+const token = process.env.LUMINA_TOKEN;
+if (!token) {
+  console.error(
+    "LUMINA_TOKEN is not set: export the API key of your Lumina server (or run `npm run demo`).",
+  );
+  process.exit(2);
+}
+
+const bold =
+  process.stdout.isTTY && !process.env.NO_COLOR ? (s: string) => `\x1b[1m${s}\x1b[0m` : String;
+const step = (title: string) => console.log(`\n${bold(`== ${title}`)}`);
+const show = (text: string) => {
+  if (text.trim()) console.log(text.trimEnd().replace(/^/gm, "   "));
+};
+
+// Disposing a launched sandbox destroys it, so the tour leaves nothing behind.
+await using lumina = await launchSandbox({
+  baseUrl,
+  token,
+  sandbox: `quickstart-${Math.random().toString(16).slice(2, 10)}`,
+});
+const info = await lumina.getSandbox();
+step(`sandbox ${info.name} is ${info.status}`);
+console.log(`   all my sandboxes: ${(await lumina.listSandboxes()).map((s) => s.name).join(", ")}`);
+
+step("a command");
+const hello = await lumina.bash('echo "Hello from $(uname -s), running as $(whoami)"');
+show(hello.output);
+console.log(`   exit code ${hello.exitCode}`);
+
+step("the shell keeps its state between calls");
+await lumina.bash("export GREETING=hi && mkdir -p ~/project && cd ~/project");
+show((await lumina.bash('echo "$GREETING from $(pwd)"')).output);
+
+step("write, read, and the read-before-write rule");
+const file = "/home/user/project/app.py";
+const written = await lumina.write(
+  file,
+  'def greet(name):\n    return "hello " + name\n\nprint(greet("world"))\n',
+);
+console.log(`   wrote ${written.bytesWritten} bytes to ${written.filePath}`);
+try {
+  await lumina.write(file, "print('overwritten blindly')\n");
+} catch (error) {
+  if (!isToolError(error)) throw error;
+  console.log(
+    `   a blind overwrite is refused: ${error.statusCode} ${error.code}: ${error.message}`,
+  );
+}
+const read = await lumina.read(file);
+if (read.type === "text") show(read.content);
+const edited = await lumina.edit(file, '"hello " + name', 'f"hello, {name}!"');
+console.log(`   edited: ${edited.replacements} replacement`);
+show((await lumina.bash("python3 app.py")).output);
+
+step("search");
+await lumina.write("/home/user/project/README.md", "# project\nTODO: write the docs\n");
+const found = await lumina.glob("**/*", { path: "/home/user/project" });
+console.log(`   glob found ${found.count} files, newest first: ${found.matches.join(", ")}`);
+const grep = await lumina.grep("greet", {
+  path: "/home/user/project",
+  outputMode: "content",
+  lineNumbers: true,
+});
+for (const match of grep.matches)
+  console.log(`   ${match.file}:${match.lineNumber}: ${match.line}`);
+
+step("a background dev server, followed live");
+const server = await lumina.bash(
+  'python3 -u -m http.server 8000 --bind 127.0.0.1 2>&1 & for i in 1 2 3; do sleep 0.3; curl -s -o /dev/null "http://127.0.0.1:8000/?visit=$i"; done; wait',
+  { runInBackground: true },
+);
+console.log(`   started ${server.shellId}`);
+let requests = 0;
+for await (const chunk of lumina.streamOutput(server.shellId)) {
+  show(chunk.output);
+  requests += chunk.output.split("\n").filter((line) => line.includes("GET /?visit")).length;
+  if (requests >= 3) break; // stop watching; the server keeps running until killed
+}
+const killed = await lumina.killBash(server.shellId);
+console.log(`   ${killed.message} (status ${killed.status})`);
+
+step("done: the sandbox is destroyed on dispose");

@@ -1,0 +1,25 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+describe("npm run demo", () => {
+  // The demo imports the built package (`lumina-sandbox` → dist/), as a user's copy would.
+  it("tours a real sandbox on the embedded server and exits 0", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "examples/run-demo.ts"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, LUMINA_URL: "", LUMINA_TOKEN: "", NO_COLOR: "1" },
+      timeout: 120_000,
+    });
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("embedded Lumina server listening on http://127.0.0.1:");
+    expect(run.stdout).toMatch(/Hello from Linux, running as user/);
+    expect(run.stdout).toContain("hi from /home/user/project");
+    expect(run.stdout).toMatch(/a blind overwrite is refused: 409 not_read/);
+    expect(run.stdout).toContain("hello, world!");
+    expect(run.stdout).toMatch(/GET \/\?visit=3/);
+    expect(run.stdout).toMatch(/status killed/);
+  });
+});
