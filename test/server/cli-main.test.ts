@@ -31,9 +31,10 @@ interface Run {
 
 /** Runs `server/main.ts` in its own Node process (no npm wrapper, so signals reach it). */
 function runCli(args: string[], env: Record<string, string> = {}): Run {
+  const { PATH = "/usr/bin:/bin", HOME = "/root" } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts", ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    env: { PATH, HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
@@ -110,7 +111,7 @@ describe("the server command line", () => {
 
   it("registers LUMINA_API_KEYS keys, which keep working without the variable", async () => {
     const data = await tempDir();
-    const key = "c0ffee".repeat(10).slice(0, 60) + "beef";
+    const key = `${"c0ffee".repeat(10)}beef`;
     const withEnv = await startCli(data, { LUMINA_API_KEYS: `erin:${key}` });
     expect(withEnv.stdout()).not.toMatch(keyLine);
     expect((await rawCall(withEnv.url, "/v1/sandboxes", { token: key })).status).toBe(200);

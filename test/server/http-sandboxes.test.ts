@@ -63,7 +63,7 @@ describe("sandbox lifecycle", () => {
       status: "stopped",
     });
     const raw = await rawCall(server.url, "/v1/sandboxes", { token: server.token });
-    const wire = (raw.json as { sandboxes: Record<string, unknown>[] }).sandboxes.find(
+    const wire = (raw.json as { sandboxes: { name: string }[] }).sandboxes.find(
       (s) => s.name === name,
     );
     expect(wire).toEqual({ name, status: "stopped", created_at: expect.any(String) });
