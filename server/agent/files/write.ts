@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AgentError } from "../failure.ts";
-import { checkToolPath, fileError, toLocalPath } from "./paths.ts";
+import { checkToolPath, fileError, toLocalPath, toSandboxPath } from "./paths.ts";
 import type { AgentStamp, ExpectedStamp } from "./protocol.ts";
 import { openRegular } from "./read.ts";
 import { sameStamp, stampOf } from "./stamp.ts";
@@ -45,12 +45,20 @@ function checkExpectation(
 async function resolveTarget(local: string): Promise<string> {
   try {
     const info = await lstat(local);
-    if (info.isSymbolicLink()) return await realpath(local);
-    return local;
+    if (!info.isSymbolicLink()) return local;
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
     await mkdir(dirname(local), { recursive: true });
     return local;
+  }
+  try {
+    return await realpath(local);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    throw new AgentError(
+      "not_found",
+      `${toSandboxPath(local)} is a symbolic link whose target does not exist`,
+    );
   }
 }
 
