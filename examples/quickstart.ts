@@ -5,8 +5,8 @@
  */
 import { isToolError, launchSandbox } from "lumina-sandbox";
 
-const baseUrl = process.env.LUMINA_URL ?? "http://localhost:8080";
-const token = process.env.LUMINA_TOKEN;
+const baseUrl = process.env["LUMINA_URL"] ?? "http://localhost:8080";
+const token = process.env["LUMINA_TOKEN"];
 if (!token) {
   console.error(
     "LUMINA_TOKEN is not set: export the API key of your Lumina server (or run `npm run demo`).",
@@ -15,7 +15,7 @@ if (!token) {
 }
 
 const bold =
-  process.stdout.isTTY && !process.env.NO_COLOR ? (s: string) => `\x1b[1m${s}\x1b[0m` : String;
+  process.stdout.isTTY && !process.env["NO_COLOR"] ? (s: string) => `\x1b[1m${s}\x1b[0m` : String;
 const step = (title: string) => console.log(`\n${bold(`== ${title}`)}`);
 const show = (text: string) => {
   if (text.trim()) console.log(text.trimEnd().replace(/^/gm, "   "));

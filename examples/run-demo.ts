@@ -19,7 +19,7 @@ async function runQuickstart(env: NodeJS.ProcessEnv): Promise<number> {
   );
 }
 
-if (process.env.LUMINA_URL && process.env.LUMINA_TOKEN) {
+if (process.env["LUMINA_URL"] && process.env["LUMINA_TOKEN"]) {
   process.exit(await runQuickstart(process.env));
 }
 
