@@ -65,7 +65,15 @@ export function createSandboxService(options: {
           `you already have a sandbox named '${name}'; pick another name or use it`,
         );
       }
-      if (eager) await control.ensureRunning(specOf(record));
+      if (!eager) return record;
+      try {
+        await control.ensureRunning(specOf(record));
+      } catch (error) {
+        // A sandbox that could not start is not left behind to block a retry with a 409.
+        await control.destroy(specOf(record)).catch(() => {});
+        store.remove(record.id);
+        throw error;
+      }
       return record;
     },
     find(user, name) {

@@ -69,7 +69,11 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
         reads: services.reads,
         signal: c.req.raw.signal,
       };
-      const call = toolFunctions[tool](ctx, body as never);
+      const call = toolFunctions[tool](ctx, body as never).catch((error: unknown) => {
+        // A client that hung up gets no answer; its abort is not a server failure to log.
+        if (ctx.signal.aborted) throw new AgentError("unavailable", "the client hung up");
+        throw error;
+      });
       if (tool === "bash" && body.run_in_background !== true) {
         // Everything that can fail early has been checked: from here the answer is streamed.
         const settled = call.finally(release);

@@ -167,3 +167,31 @@ describe("per-user limits", () => {
     }
   });
 });
+
+describe("a locked registry", () => {
+  it("waits a bounded time, then answers 503 with Retry-After", async () => {
+    const Database = (await import("better-sqlite3")).default;
+    const blocker = new Database(`${server.dataDir}/lumina.db`);
+    blocker.exec("BEGIN IMMEDIATE");
+    try {
+      const answer = await rawCall(server.url, "/v1/sandboxes", {
+        token: server.token,
+        body: { name: randomSandboxName(), eager: false },
+      });
+      expect({ status: answer.status, code: errorCode(answer) }).toEqual({
+        status: 503,
+        code: "unavailable",
+      });
+      expect(answer.headers.get("retry-after")).not.toBeNull();
+    } finally {
+      blocker.exec("ROLLBACK");
+      blocker.close();
+    }
+    // Once the lock is gone, writes work again.
+    const after = await rawCall(server.url, "/v1/sandboxes", {
+      token: server.token,
+      body: { name: randomSandboxName(), eager: false },
+    });
+    expect(after.status).toBe(201);
+  });
+});
