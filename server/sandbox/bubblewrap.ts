@@ -44,13 +44,14 @@ export const sandboxEnv: Readonly<Record<string, string>> = {
   TERM: "dumb",
 };
 
-// Runs as root: joins the cgroups given as "$1" (colon-separated), closes every descriptor
+// Runs as root (bash, no rc files): joins the cgroups given as "$1" (colon-separated), closes every descriptor
 // above 2 that the server process may have inherited, then execs the rest of the chain.
 const launcher = [
   'IFS=: ; for f in $1; do echo $$ > "$f" || exit 97; done; shift',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
-  'exec "$@"',
+  // An empty environment from here on: bwrap's own /proc/<pid>/environ is what pid 1 shows inside.
+  'exec /usr/bin/env -i "$@"',
 ].join("\n");
 
 /** Whether bubblewrap (and the tools of the spawn chain) can run sandboxes here. */
@@ -161,6 +162,9 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       const child = spawn(
         "/usr/bin/bash",
         [
+          // No startup files at all: with a socket on stdin bash would otherwise read ~/.bashrc.
+          "--norc",
+          "--noprofile",
           "-c",
           launcher,
           "lumina-launch",

@@ -1,0 +1,130 @@
+/**
+ * SECURITY.md, processes: no server secret is visible inside a sandbox, sandboxed processes run
+ * as a dedicated unprivileged host uid (so their files are not root's), and only stdio is
+ * inherited.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LuminaClient } from "../../src/index.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
+
+const fakeKeys = `admin:${"ab".repeat(32)}`;
+const fakeJwtSecret = "jwt-secret-that-must-not-leak-0123456789";
+let server: TestServer;
+let lumina: LuminaClient;
+let saved: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  saved = { keys: process.env.LUMINA_API_KEYS, jwt: process.env.LUMINA_JWT_SECRET };
+  // Set in the server process's own environment: the sandbox must not inherit any of it.
+  process.env.LUMINA_API_KEYS = fakeKeys;
+  process.env.LUMINA_JWT_SECRET = fakeJwtSecret;
+  server = await startTestServer();
+  lumina = await newSandboxClient(server);
+});
+afterAll(async () => {
+  await server?.close();
+  for (const [name, value] of [
+    ["LUMINA_API_KEYS", saved.keys],
+    ["LUMINA_JWT_SECRET", saved.jwt],
+  ] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+/** The host pids of a sandbox: its memory cgroup lists every process in it. */
+async function sandboxPids(): Promise<number[]> {
+  const id = basename(dirname(await hostHomeOf(server, lumina)));
+  const procs = await readFile(`/sys/fs/cgroup/memory/lumina/${id}/cgroup.procs`, "utf8");
+  return procs.split("\n").filter(Boolean).map(Number);
+}
+
+describe("secrets", () => {
+  it("no server secret, key or data path shows in /proc/1/environ, /proc/self/environ or env", async () => {
+    const { output } = await lumina.bash(
+      "tr '\\0' '\\n' < /proc/1/environ; echo ---; tr '\\0' '\\n' < /proc/self/environ; echo ---; env; echo ---; for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null; done",
+    );
+    expect(output).toContain("HOME=/home/user");
+    for (const needle of [
+      "LUMINA_",
+      fakeJwtSecret,
+      "ab".repeat(32),
+      server.token,
+      server.dataDir,
+    ]) {
+      expect(output).not.toContain(needle);
+    }
+  });
+
+  it("no sandbox process holds a descriptor of a host file (only stdio, pipes and its own)", async () => {
+    const { output } = await lumina.bash(
+      "for p in /proc/[0-9]*; do for f in $p/fd/*; do readlink $f; done; done 2>/dev/null | sort -u",
+    );
+    const targets = output.split("\n").filter(Boolean);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) {
+      expect(target).toMatch(/^(socket:|pipe:|anon_inode:|\/dev\/|\/proc\/|\/home\/user|\/tmp\/)/);
+      expect(target).not.toContain(server.dataDir);
+    }
+  });
+});
+
+describe("users and ownership", () => {
+  it("runs every sandbox process as a non-root host uid with no capabilities", async () => {
+    const pids = await sandboxPids();
+    expect(pids.length).toBeGreaterThan(1);
+    for (const pid of pids) {
+      const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+      if (!status) continue; // Exited meanwhile.
+      const uids = status
+        .match(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m)!
+        .slice(1)
+        .map(Number);
+      expect(uids.every((uid) => uid >= 1000 && uid !== 0)).toBe(true);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(status).toMatch(/^CapEff:\s+0+$/m);
+    }
+    expect((await lumina.bash("id -u; id -un")).output).toBe("1000\nuser\n");
+  });
+
+  it("files a sandbox creates are owned by its dedicated host uid, not root", async () => {
+    await lumina.write("/home/user/by-tool.txt", "x");
+    await lumina.bash("echo y > /home/user/by-shell.txt");
+    const home = await hostHomeOf(server, lumina);
+    const storage = await stat(dirname(home));
+    expect(storage.uid).toBeGreaterThan(0);
+    expect(storage.mode & 0o777).toBe(0o700);
+    for (const name of ["by-tool.txt", "by-shell.txt"]) {
+      const info = await stat(join(home, name));
+      expect(info.uid).toBe(storage.uid);
+      expect(info.uid).not.toBe(0);
+    }
+  });
+
+  it("system directories are read-only and /etc is the generated one", async () => {
+    const { output } = await lumina.bash(
+      "touch /usr/x 2>&1; touch /etc/x 2>&1; cat /etc/passwd | cut -d: -f1 | tr '\\n' ' '; test -e /etc/shadow && echo HAS-SHADOW",
+    );
+    expect(output).toMatch(/Read-only file system/);
+    expect(output).toContain("root user nobody");
+    expect(output).not.toContain("HAS-SHADOW");
+  });
+
+  it("limits apply: processes and file size per sandbox, memory by cgroup", async () => {
+    const { output } = await lumina.bash(
+      "ulimit -u; ulimit -f; cat /proc/self/cgroup | grep memory",
+    );
+    const [processes, fileBlocks, cgroup] = output.trim().split("\n");
+    expect(Number(processes)).toBeGreaterThan(0);
+    expect(fileBlocks).not.toBe("unlimited");
+    expect(cgroup).toBeDefined();
+    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const limit = Number(
+      await readFile(`/sys/fs/cgroup/memory/lumina/${id}/memory.limit_in_bytes`, "utf8"),
+    );
+    expect(limit).toBeLessThan(64 * 1024 ** 3);
+  });
+});
