@@ -14,22 +14,19 @@ const fakeKeys = `admin:${"ab".repeat(32)}`;
 const fakeJwtSecret = "jwt-secret-that-must-not-leak-0123456789";
 let server: TestServer;
 let lumina: LuminaClient;
-let saved: Record<string, string | undefined>;
+let saved: { LUMINA_API_KEYS?: string | undefined; LUMINA_JWT_SECRET?: string | undefined };
 
 beforeAll(async () => {
-  saved = { keys: process.env.LUMINA_API_KEYS, jwt: process.env.LUMINA_JWT_SECRET };
+  const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
+  saved = { LUMINA_API_KEYS, LUMINA_JWT_SECRET };
   // Set in the server process's own environment: the sandbox must not inherit any of it.
-  process.env.LUMINA_API_KEYS = fakeKeys;
-  process.env.LUMINA_JWT_SECRET = fakeJwtSecret;
+  Object.assign(process.env, { LUMINA_API_KEYS: fakeKeys, LUMINA_JWT_SECRET: fakeJwtSecret });
   server = await startTestServer();
   lumina = await newSandboxClient(server);
 });
 afterAll(async () => {
   await server?.close();
-  for (const [name, value] of [
-    ["LUMINA_API_KEYS", saved.keys],
-    ["LUMINA_JWT_SECRET", saved.jwt],
-  ] as const) {
+  for (const [name, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
