@@ -14,6 +14,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "tsconfig.node.json" },
+    // Type tests (*.test-d.ts) are compiled by `npm run typecheck` (tsconfig.node.json), not here.
   },
 });

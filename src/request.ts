@@ -76,7 +76,14 @@ export function createRequester(settings: RequesterSettings): Requester {
       if (response.status < 200 || response.status > 299) {
         throw toolError(response.status, response.body, response.headers.get("retry-after"), where);
       }
-      return call.parse(parseJson(response.body, where));
+      const value = parseJson(response.body, where);
+      // bash answers 200 before its command ends, so a failure after that comes as an error body.
+      const late = (value as { error?: { status?: unknown } } | undefined)?.error;
+      if (late) {
+        const status = typeof late.status === "number" ? late.status : 500;
+        throw toolError(status, response.body, null, where);
+      }
+      return call.parse(value);
     } catch (error) {
       // A user abort, `close()` or the timeout: reject with that reason, whatever fetch threw.
       if (link.signal.aborted) throw link.signal.reason;

@@ -52,6 +52,17 @@ describe("error mapping", () => {
     );
   });
 
+  it("a bash failure after the kept-alive 200 headers becomes a ToolError with its status", async () => {
+    const late = '   {"error":{"code":"unavailable","message":"the sandbox stopped","status":503}}';
+    const client = clientAnswering(() => new Response(late, { status: 200 }));
+    await expect(client.bash("sleep 30")).rejects.toMatchObject({
+      name: "ToolError",
+      statusCode: 503,
+      code: "unavailable",
+      message: "the sandbox stopped",
+    });
+  });
+
   it("a JSON body that is not a Lumina error also becomes http_error", async () => {
     const client = clientAnswering(() => json({ message: "nope" }, 500));
     await expect(client.getSandbox()).rejects.toMatchObject({
