@@ -48,16 +48,16 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       );
     }
     const sessionId = sessions.checkId(c.req.header("lumina-tool-session"));
-    const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
-      wait_ms?: number;
-      run_in_background?: boolean;
-    };
-
+    // The slot is taken before the body is read, so a user's concurrent bodies stay bounded too.
     const releases = [requests.acquire(user)];
     const release = () => {
       for (const give of releases) give();
     };
     try {
+      const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
+        wait_ms?: number;
+        run_in_background?: boolean;
+      };
       if (tool === "bash_output" && body.wait_ms) {
         releases.push(longPolls.acquire(user));
       }
