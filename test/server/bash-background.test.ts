@@ -119,15 +119,24 @@ describe("bash in the background", () => {
 
   it("filters complete lines and holds back a partial last line", async () => {
     const lumina = client();
+    const gate = `/tmp/gate-${Date.now()}`;
     const id = await start(
       lumina,
-      // One write, so the first poll sees all of it at once.
-      "printf 'ERROR one\\nfine\\nERROR part'; sleep 1; echo ial; echo 'ERROR two'",
+      `printf 'ERROR one\\nfine\\nERROR part'; until [ -e ${gate} ]; do sleep 0.05; done; echo ial; echo 'ERROR two'`,
     );
-    const first = await lumina.bashOutput(id, { filter: "ERROR", waitMs: 5000 });
-    expect(first.output).toBe("ERROR one\n");
-    // Skipped lines count as read; the partial line is not.
-    expect(first.cursor).toBe("ERROR one\nfine\n".length);
+    // Read (filtered) until the skipped line "fine" counts as read; the partial line never does.
+    let seen = "";
+    let cursor = 0;
+    for (let i = 0; i < 50 && cursor < "ERROR one\nfine\n".length; i++) {
+      const answer = await lumina.bashOutput(id, { filter: "ERROR", waitMs: 1000 });
+      seen += answer.output;
+      cursor = answer.cursor;
+    }
+    expect(seen).toBe("ERROR one\n");
+    expect(cursor).toBe("ERROR one\nfine\n".length);
+    const held = await lumina.bashOutput(id, { filter: "ERROR", waitMs: 300 });
+    expect(held).toMatchObject({ output: "", status: "running", cursor });
+    await lumina.bash(`touch ${gate}`);
     const rest = await untilEndedFiltered(lumina, id, "ERROR");
     expect(rest).toBe("ERROR partial\nERROR two\n");
   });
@@ -139,7 +148,13 @@ describe("bash in the background", () => {
       "sleep 7501 & setsid sleep 7502 & (sleep 7503 &) ; nohup sleep 7504 >/dev/null 2>&1 & disown; (setsid sh -c 'sleep 7505' &) ; echo up; wait",
     );
     expect((await lumina.bashOutput(id, { waitMs: 5000 })).output).toBe("up\n");
-    expect(await sleepers(lumina, "sleep 750")).toBe(5);
+    // The sleeps start as the command runs: wait until all five are there.
+    let count = 0;
+    for (let i = 0; i < 50 && count !== 5; i++) {
+      count = await sleepers(lumina, "sleep 750");
+      if (count !== 5) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(count).toBe(5);
     expect((await lumina.killBash(id)).status).toBe("killed");
     expect(await sleepers(lumina, "sleep 750")).toBe(0);
     expect(await processesMatching(lumina, "sleep 750")).toBe("");

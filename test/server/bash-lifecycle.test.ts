@@ -95,7 +95,12 @@ describe("bash lifecycle: long calls, restart, destroy", () => {
     const lumina = client();
     await lumina.bash("export BEFORE_RESTART=1; (setsid sleep 7601 &)");
     const id = (await lumina.bash("sleep 7602", { runInBackground: true })).shellId;
-    expect(await sleepers(lumina, "sleep 760")).toBe(2);
+    expect(
+      await eventually(
+        () => sleepers(lumina, "sleep 760"),
+        (n) => n === 2,
+      ),
+    ).toBe(2);
     await lumina.restartSandbox();
     const gone = await lumina.bashOutput(id).catch((error: unknown) => error);
     expect(isToolError(gone) && gone.statusCode === 404).toBe(true);
@@ -135,7 +140,12 @@ describe("bash lifecycle: session expiry and leaks", () => {
     const busy = client();
     const id = (await busy.bash("sleep 7802", { runInBackground: true })).shellId;
     const checker = client();
-    expect(await sleepers(checker, "sleep 780")).toBe(2);
+    expect(
+      await eventually(
+        () => sleepers(checker, "sleep 780"),
+        (n) => n === 2,
+      ),
+    ).toBe(2);
     expect(
       await eventually(
         () => sleepers(client(), "sleep 7801"),

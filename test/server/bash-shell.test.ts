@@ -126,7 +126,13 @@ describe("bash: the persistent shell", () => {
     );
     await Promise.all(calls);
     const { output } = await lumina.bash("cat /tmp/order");
-    expect(output).toBe([1, 2, 3, 4, 5].map((n) => `start${n}\nend${n}\n`).join(""));
+    // Never interleaved: each start is followed by its own end (arrival order may vary).
+    const lines = output.trim().split("\n");
+    expect(lines).toHaveLength(10);
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i + 1]).toBe(lines[i]!.replace("start", "end"));
+    }
+    expect(new Set(lines).size).toBe(10);
   });
 
   it("runs different sessions in parallel", async () => {

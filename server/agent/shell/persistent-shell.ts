@@ -167,7 +167,11 @@ export class PersistentShell {
   /** Lets the shell print its "Killed" notices of dead background jobs now, not into the next answer. */
   private async discardNotices(): Promise<void> {
     if (this.ended) return;
-    await this.run(":", { timeoutMs: 1000, maxOutputChars: 100, signal: new AbortController().signal });
+    await this.run(":", {
+      timeoutMs: 1000,
+      maxOutputChars: 100,
+      signal: new AbortController().signal,
+    });
   }
 
   /** Kills the command's processes and unwinds the shell; the shell itself survives if it can. */

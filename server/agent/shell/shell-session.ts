@@ -20,6 +20,7 @@ export class ShellSession {
   private resetNote = "";
   private queue: Promise<unknown> = Promise.resolve();
   private readonly tag: string;
+  private closed = false;
   readonly background = new Map<string, BackgroundCommand>();
 
   constructor() {
@@ -41,6 +42,12 @@ export class ShellSession {
   }
 
   private liveShell(): PersistentShell {
+    if (this.closed) {
+      throw new AgentError(
+        "unavailable",
+        "the tool session ended while this call waited; try again",
+      );
+    }
     if (this.shell?.isEnded) this.shell = undefined;
     this.shell ??= new PersistentShell(this.tag, shellEnvironment(), homeDirectory());
     return this.shell;
@@ -49,6 +56,8 @@ export class ShellSession {
   /** Runs a foreground command, or starts a background one from the shell's directory and environment. */
   run(params: AgentParams<"shell_run">, signal: AbortSignal): Promise<AgentResult<"shell_run">> {
     return this.serialize(async () => {
+      // The caller hung up while this call waited its turn: don't start it at all.
+      if (signal.aborted) throw new AgentError("unavailable", "the request was aborted");
       const shell = this.liveShell();
       if (params.background) return this.startBackground(shell, params.command, signal);
       const result = await shell.run(params.command, {
@@ -75,7 +84,7 @@ export class ShellSession {
     signal: AbortSignal,
   ): Promise<AgentResult<"shell_run">> {
     // The shell prints its directory and exported environment, NUL-separated.
-    const probe = await shell.run(`builtin printf '%s\\0' "$PWD"; command env -0`, {
+    const probe = await shell.run(`builtin printf '%s\\0' "$PWD"; /usr/bin/env -0`, {
       timeoutMs: 10_000,
       maxOutputChars: 16 * 1024 * 1024,
       signal,
@@ -115,6 +124,7 @@ export class ShellSession {
 
   /** Ends the shell and every background command (status `killed`). */
   async end(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.background.values()].map((command) => command.kill()));
     await this.shell?.stop();
     this.shell = undefined;
