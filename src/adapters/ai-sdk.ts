@@ -5,21 +5,18 @@
  * @module
  */
 import { jsonSchema, type Tool, tool } from "ai";
+import { formatToolFailure } from "../agent-tools/errors.ts";
+import type { CallableTool } from "../agent-tools/run.ts";
 
+/** The AI SDK's tool context type (not exported by `ai`). */
 type Context = Record<string, unknown>;
 
-import { formatToolFailure } from "../agent-tools/errors.ts";
-import type { LuminaTool } from "../agent-tools/tools.ts";
-import { parseToolInput } from "../agent-tools/tools.ts";
-
-/** A tool the adapter can convert: a Lumina tool, or one of yours with the same shape. */
-type AnyLuminaTool = LuminaTool<string, never, unknown>;
-
 /**
- * Converts Lumina tools to AI SDK tools. The input schema goes to the model as JSON Schema and
- * the SDK validates the model's input with the tool's valibot schema. A failed call (invalid
- * input, a `ToolError`) reaches the model as a tool error whose text names the code, the
- * message and what to do next; the original error is that error's `cause`.
+ * Converts Lumina tools to AI SDK tools. The input schema goes to the model as JSON Schema (an
+ * AI SDK `jsonSchema()`, since the SDK cannot convert valibot itself); each tool's `execute`
+ * validates the model's input with its valibot schema. A failed call (invalid input, a
+ * `ToolError`) reaches the model as a tool error whose text names the code, the message and
+ * what to do next; the original error is that error's `cause`.
  *
  * @param tools The tools, e.g. `makeTools(client)`.
  * @returns AI SDK tools under the same keys.
@@ -34,7 +31,7 @@ type AnyLuminaTool = LuminaTool<string, never, unknown>;
  * });
  * ```
  */
-export function toAiSdkTools<Tools extends Record<string, AnyLuminaTool>>(
+export function toAiSdkTools<Tools extends Record<string, CallableTool>>(
   tools: Tools,
 ): { [K in keyof Tools]: Tool<unknown, unknown, Context> } {
   const converted: Record<string, Tool<unknown, unknown, Context>> = {};
@@ -45,19 +42,10 @@ export function toAiSdkTools<Tools extends Record<string, AnyLuminaTool>>(
 }
 
 /** Converts one Lumina tool to an AI SDK tool (see `toAiSdkTools`). */
-export function toAiSdkTool(luminaTool: AnyLuminaTool): Tool<unknown, unknown, Context> {
-  const { name, inputSchema } = luminaTool;
+export function toAiSdkTool(luminaTool: CallableTool): Tool<unknown, unknown, Context> {
   return tool<unknown, unknown, Context>({
     description: luminaTool.description,
-    inputSchema: jsonSchema<unknown>(luminaTool.jsonSchema, {
-      validate: (value) => {
-        try {
-          return { success: true, value: parseToolInput(name, inputSchema, value) };
-        } catch (error) {
-          return { success: false, error: error as Error };
-        }
-      },
-    }),
+    inputSchema: jsonSchema<unknown>(luminaTool.jsonSchema),
     execute: async (input, { abortSignal }) => {
       try {
         return await luminaTool.execute(input as never, abortSignal ? { signal: abortSignal } : {});

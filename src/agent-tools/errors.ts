@@ -26,8 +26,8 @@ export class ToolInputError extends Error {
 
 function describeIssue(issue: BaseIssue<unknown>): string {
   const path = getDotPath(issue);
-  if (issue.type === "strict_object" && path) return `${path}: unknown field, remove it`;
   if (issue.received === "undefined" && path) return `${path}: required field is missing`;
+  if (issue.type === "strict_object" && path) return `${path}: unknown field, remove it`;
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 

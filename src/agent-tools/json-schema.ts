@@ -1,22 +1,25 @@
 import type { GenericSchema } from "valibot";
 
 /** A JSON Schema property as the tools emit it. */
-export interface JsonSchemaProperty {
+export type JsonSchemaProperty = {
   type: "string" | "integer" | "number" | "boolean";
   description?: string;
   enum?: string[];
   minimum?: number;
   maximum?: number;
   minLength?: number;
-}
+};
 
-/** The JSON Schema (draft-07) of a tool's input: an object with no additional properties. */
-export interface ToolJsonSchema {
+/**
+ * The JSON Schema (draft-07) of a tool's input: an object with no additional properties.
+ * Type aliases rather than interfaces, so they fit the model SDKs' index-signature types.
+ */
+export type ToolJsonSchema = {
   type: "object";
   properties: Record<string, JsonSchemaProperty>;
   required?: string[];
   additionalProperties: false;
-}
+};
 
 interface Node {
   type: string;

@@ -2,12 +2,12 @@ import { formatToolFailure } from "./errors.ts";
 import type { ToolExecuteOptions } from "./tools.ts";
 
 /** A JSON Schema of an object, as model APIs take for a tool's input. */
-export interface ObjectJsonSchema {
+export type ObjectJsonSchema = {
   type: "object";
   properties?: Record<string, object>;
   required?: string[];
   additionalProperties?: boolean;
-}
+};
 
 /**
  * Any tool the adapters, the MCP server and the agent can offer a model: the Lumina tools, and

@@ -26,8 +26,11 @@ export interface LuminaTool<Name extends string = string, Input = never, Output 
   execute(input: Input, options?: ToolExecuteOptions): Promise<Output>;
 }
 
-/** The eight Lumina tools, keyed by name. */
-export interface LuminaTools {
+/**
+ * The eight Lumina tools, keyed by name. A type alias, not an interface, so that it fits
+ * `Record<string, CallableTool>` parameters.
+ */
+export type LuminaTools = {
   Read: LuminaTool<"Read", schemas.ReadInput, out.ReadOutput>;
   Write: LuminaTool<"Write", schemas.WriteInput, out.WriteOutput>;
   Edit: LuminaTool<"Edit", schemas.EditInput, out.EditOutput>;
@@ -36,7 +39,7 @@ export interface LuminaTools {
   Bash: LuminaTool<"Bash", schemas.BashInput, out.BashOutput>;
   BashOutput: LuminaTool<"BashOutput", schemas.BashOutputInput, out.BashOutputOutput>;
   KillBash: LuminaTool<"KillBash", schemas.KillBashInput, out.KillBashOutput>;
-}
+};
 
 /**
  * Creates the eight agent tools over a Lumina client, ready for any model API: each has a name,
@@ -136,7 +139,7 @@ function define<Name extends keyof LuminaTools, Input, Output>(
     description: descriptions[name],
     inputSchema,
     jsonSchema: toToolJsonSchema(inputSchema),
-    execute: (input, options = {}) =>
+    execute: async (input, options = {}) =>
       run(
         parseToolInput(name, inputSchema, input),
         options.signal ? { signal: options.signal } : {},

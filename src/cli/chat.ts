@@ -33,7 +33,7 @@ export async function chat(): Promise<number> {
       controller.abort(new Error("The chat ended"));
       if (!reused) {
         await client.destroySandbox().catch(() => {});
-        out.write(style.dim(`Sandbox ${sandbox} destroyed.\n`));
+        out.write(style.dim(`\nSandbox ${sandbox} destroyed.\n`));
       }
       await client.close();
     })();

@@ -4,7 +4,6 @@ import process from "node:process";
 import { agent } from "./agent.ts";
 import { chat } from "./chat.ts";
 import { UsageError } from "./env.ts";
-import { mcp } from "./mcp.ts";
 
 const USAGE = `Usage: lumina <command>
 
@@ -25,8 +24,11 @@ export async function main(args: readonly string[]): Promise<number> {
         return await chat();
       case "agent":
         return await agent(rest);
-      case "mcp":
+      case "mcp": {
+        // Loaded on demand: @modelcontextprotocol/sdk is an optional peer that chat and agent do not need.
+        const { mcp } = await import("./mcp.ts");
         return await mcp();
+      }
       case undefined:
       case "help":
       case "--help":

@@ -6,6 +6,9 @@ const MAX_LINES = 4;
 
 /** Formats an agent event as terminal lines (without the trailing newline), or `""` for none. */
 export function renderEvent(event: AgentEvent, style: Style): string {
+  // The done tool's message is printed as the agent's answer; its call would only repeat it.
+  if ((event.type === "tool_call" || event.type === "tool_result") && event.name === "done")
+    return "";
   switch (event.type) {
     case "text":
       return `\n${style.bold(style.blue("agent >"))} ${event.text.trim()}\n`;
