@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { runAnthropicToolUses, toAnthropicTools } from "../../src/adapters/anthropic.ts";
 import {
   runOpenAIChatToolCall,
@@ -7,25 +7,19 @@ import {
   toOpenAIResponsesTools,
 } from "../../src/adapters/openai.ts";
 import { type LuminaTools, makeTools } from "../../src/agent-tools/index.ts";
-import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import type { LuminaClient } from "../../src/index.ts";
+import { useSandbox } from "./sandbox.ts";
 
 // The smallest valid PNG (1x1, transparent).
 const png =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
-let server: TestServer;
+const fixture = useSandbox();
 let client: LuminaClient;
 let tools: LuminaTools;
-beforeAll(async () => {
-  server = await startTestServer();
-  client = createClient({ baseUrl: server.url, token: server.token, sandbox: randomSandboxName() });
-  await client.createSandbox();
+beforeAll(() => {
+  client = fixture.client;
   tools = makeTools(client);
-});
-afterAll(async () => {
-  await client?.destroySandbox();
-  await server?.close();
 });
 
 describe("the Anthropic adapter", () => {

@@ -15,22 +15,20 @@ import {
   text,
   toolUse,
 } from "../support/anthropic-replay.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import type { TestServer } from "../support/server.ts";
+import { useSandbox } from "./sandbox.ts";
 
 const apiKey = "sk-ant-test";
+const fixture = useSandbox();
 let server: TestServer;
 let client: LuminaClient;
 const replays: AnthropicReplay[] = [];
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = createClient({ baseUrl: server.url, token: server.token, sandbox: randomSandboxName() });
-  await client.createSandbox();
+beforeAll(() => {
+  ({ server, client } = fixture);
 });
 afterAll(async () => {
   await Promise.all(replays.map((replay) => replay.close()));
-  await client?.destroySandbox();
-  await server?.close();
 });
 
 async function replay(turns: ReplayTurn[]): Promise<AnthropicReplay> {

@@ -1,23 +1,11 @@
 import { generateText, stepCountIs } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { toAiSdkTools } from "../../src/adapters/ai-sdk.ts";
 import { makeTools } from "../../src/agent-tools/index.ts";
-import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { useSandbox } from "./sandbox.ts";
 
-let server: TestServer;
-let client: LuminaClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  client = createClient({ baseUrl: server.url, token: server.token, sandbox: randomSandboxName() });
-  await client.createSandbox();
-});
-afterAll(async () => {
-  await client?.destroySandbox();
-  await server?.close();
-});
+const fixture = useSandbox();
 
 const usage = {
   inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
@@ -39,6 +27,7 @@ function callTools(...calls: [string, object][]) {
 }
 
 test("generateText with the AI SDK's mock model runs real tool calls in a real sandbox", async () => {
+  const { client } = fixture;
   const script = "/home/user/hello.sh";
   const model = new MockLanguageModelV4({
     doGenerate: [

@@ -1,14 +1,13 @@
 import { execFile } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, type LuminaClient } from "../../src/index.ts";
+import { describe, expect, test } from "vitest";
 import {
   lastToolResults,
   startAnthropicReplay,
   text,
   toolUse,
 } from "../support/anthropic-replay.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
 import { root, runtimes } from "./cli.ts";
+import { useSandbox } from "./sandbox.ts";
 
 function lumina(runtime: keyof typeof runtimes, args: string[], env: Record<string, string>) {
   const [command, ...prefix] = runtimes[runtime]!;
@@ -30,22 +29,13 @@ function lumina(runtime: keyof typeof runtimes, args: string[], env: Record<stri
   });
 }
 
-let server: TestServer;
-let client: LuminaClient;
-beforeAll(async () => {
-  server = await startTestServer();
-  client = createClient({ baseUrl: server.url, token: server.token, sandbox: randomSandboxName() });
-  await client.createSandbox();
-});
-afterAll(async () => {
-  await client?.destroySandbox();
-  await server?.close();
-});
+const fixture = useSandbox();
 
 describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])(
   "lumina agent on %s",
   (runtime) => {
     test("a missing required variable is named in a one-line error, exit code 2", async () => {
+      const { server } = fixture;
       const result = await lumina(runtime, ["agent", "do something"], {
         LUMINA_TOKEN: server.token,
         ANTHROPIC_API_KEY: "sk-ant-test",
@@ -57,6 +47,7 @@ describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])(
     });
 
     test("runs a task in the sandbox through the Messages API and exits 0", async () => {
+      const { server, client } = fixture;
       const file_path = `/home/user/${runtime}.txt`;
       const model = await startAnthropicReplay([
         {

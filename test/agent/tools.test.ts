@@ -1,5 +1,5 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import {
   formatToolFailure,
   type LuminaTools,
@@ -7,23 +7,14 @@ import {
   runTool,
   ToolInputError,
 } from "../../src/agent-tools/index.ts";
-import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { isToolError } from "../../src/index.ts";
+import { useSandbox } from "./sandbox.ts";
 
 const names = ["Read", "Write", "Edit", "Glob", "Grep", "Bash", "BashOutput", "KillBash"];
-let server: TestServer;
-let client: LuminaClient;
+const fixture = useSandbox();
 let tools: LuminaTools;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  client = createClient({ baseUrl: server.url, token: server.token, sandbox: randomSandboxName() });
-  await client.createSandbox();
-  tools = makeTools(client);
-});
-afterAll(async () => {
-  await client?.destroySandbox();
-  await server?.close();
+beforeAll(() => {
+  tools = makeTools(fixture.client);
 });
 
 describe("the tool definitions", () => {
