@@ -61,7 +61,9 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       if (tool === "bash_output" && body.wait_ms) {
         releases.push(longPolls.acquire(user));
       }
-      const sessionKey = await sessions.bind(sessionId, user, record.id);
+      const session = await sessions.enter(sessionId, user, record.id);
+      releases.push(() => session.leave());
+      const sessionKey = session.key;
       const runtime = await sandboxes.ensureRunning(record);
       const ctx: ToolContext = {
         runtime,

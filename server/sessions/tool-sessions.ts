@@ -19,12 +19,23 @@ export interface RunningSandboxes {
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
 }
 
+/** A tool call's hold on its session. */
+export interface ActiveSession {
+  /** The internal session key (`ToolContext.sessionKey`). */
+  key: string;
+  /** Ends the call's hold; idempotent. */
+  leave(): void;
+}
+
 /** The tool session registry. */
 export interface ToolSessions {
   /** Checks a `Lumina-Tool-Session` header value; throws 400 when missing or malformed. */
   checkId(header: string | undefined): string;
-  /** The session key for (id, user, sandbox): binds a new id, or 409 when bound elsewhere. */
-  bind(sessionId: string, user: string, sandboxId: string): Promise<string>;
+  /**
+   * Enters a tool call of (id, user, sandbox): binds a new id, or 409 when bound elsewhere.
+   * Until `leave` is called the session cannot expire; leaving counts as its last use.
+   */
+  enter(sessionId: string, user: string, sandboxId: string): Promise<ActiveSession>;
   /** Expires every idle session now (also run on a timer). */
   sweep(): Promise<void>;
   /** Stops the sweep timer. */
@@ -40,11 +51,37 @@ export function createToolSessions(options: {
 }): ToolSessions {
   const { store, sandboxes, idleMs, log } = options;
 
-  /** Ends an idle session unless it still runs background commands; true when it ended. */
+  // Tool calls in flight per session key: a session in use never expires under its call.
+  const inFlight = new Map<string, number>();
+
+  function hold(key: string): ActiveSession {
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+    let held = true;
+    return {
+      key,
+      leave() {
+        if (!held) return;
+        held = false;
+        const left = (inFlight.get(key) ?? 1) - 1;
+        if (left > 0) inFlight.set(key, left);
+        else inFlight.delete(key);
+        try {
+          store.touch(key, Date.now());
+        } catch {
+          // A busy registry only costs this call's touch; the session was touched on entry.
+        }
+      },
+    };
+  }
+
+  /** Ends an idle session unless it is in use or runs background commands; true when it ended. */
   async function expire(record: ToolSessionRecord): Promise<boolean> {
+    if (inFlight.has(record.key)) return false;
     const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
     if (runtime) {
       if (await sessionIsBusy({ runtime, sessionKey: record.key })) return false;
+      // A call may have entered while we asked the sandbox.
+      if (inFlight.has(record.key)) return false;
       await endShellSession({ runtime, sessionKey: record.key });
     }
     store.remove(record.key);
@@ -84,14 +121,14 @@ export function createToolSessions(options: {
       }
       return header;
     },
-    async bind(sessionId, user, sandboxId) {
+    async enter(sessionId, user, sandboxId) {
       const now = Date.now();
       const existing = store.find(sessionId);
       if (existing) {
         assertBoundTo(existing, user, sandboxId);
         if (existing.lastUsed >= now - idleMs || !(await expire(existing))) {
           store.touch(existing.key, now);
-          return existing.key;
+          return hold(existing.key);
         }
       }
       store.insert({
@@ -104,7 +141,7 @@ export function createToolSessions(options: {
       // Read back: when two first calls race, both get the row that won.
       const bound = store.find(sessionId)!;
       assertBoundTo(bound, user, sandboxId);
-      return bound.key;
+      return hold(bound.key);
     },
     sweep,
     close: () => clearInterval(timer),

@@ -169,6 +169,16 @@ describe("idle expiry", () => {
     });
   });
 
+  it("does not expire a session under a foreground call longer than the idle time", async () => {
+    const id = `long-${randomSandboxName()}`;
+    await session(id).bash("export MARK=kept");
+    // Three idle periods pass inside one call; idle time counts from the call's end.
+    expect((await session(id).bash(`sleep ${(idleMs * 3) / 1000}; echo "[$MARK]"`)).output).toBe(
+      "[kept]\n",
+    );
+    expect((await session(id).bash('echo "[$MARK]"')).output).toBe("[kept]\n");
+  });
+
   it("does not expire a session whose background command still runs", async () => {
     const id = `busy-${randomSandboxName()}`;
     const started = await session(id).bash("sleep 60", { runInBackground: true });
