@@ -45,6 +45,10 @@ describe("bash: the persistent shell", () => {
       await lumina.bash("echo out; echo err >&2; exit_code() { return 42; }; exit_code"),
     ).toEqual({ output: "out\nerr\n", exitCode: 42, killed: false, shellId: "" });
     expect((await lumina.bash("false")).exitCode).toBe(1);
+    // `$?` carries over to the next call, as at a prompt; xtrace shows only the user's command.
+    expect((await lumina.bash("echo status=$?")).output).toBe("status=1\n");
+    expect((await lumina.bash("set -x; echo traced")).output).toBe("++ echo traced\ntraced\n");
+    await lumina.bash("set +x");
     expect((await lumina.bash("printf 'no newline'")).output).toBe("no newline");
   });
 

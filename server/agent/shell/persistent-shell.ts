@@ -41,6 +41,7 @@ const initScript = [
   // SIGUSR1 unwinds a command stuck in a shell builtin loop (one function level per signal).
   // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
   "trap '[[ -n ${__lumina_busy-} ]] && return 124' USR1",
+  '__lumina_return() { return "$1"; }',
   "",
 ].join("\n");
 
@@ -138,9 +139,14 @@ export class PersistentShell {
     });
     const quotedFile = `'${this.commandFile.replaceAll("'", "'\\''")}'`;
     this.child.stdin?.write(
-      `__lumina_busy=1; export LUMINA_JOB=${job}; builtin printf '__LUMINA_START_%s__' ${nonce} >&${outputFd}; ` +
+      // xtrace is paused around the framing (its traces land outside the markers), and the
+      // line ends by restoring `$?`, so the next command sees this one's status.
+      `__lumina_busy=1; export LUMINA_JOB=${job}; { __lumina_flags=$-; set +x; } 2>/dev/null; ` +
+        `builtin printf '__LUMINA_START_%s__' ${nonce} >&${outputFd}; [[ $__lumina_flags == *x* ]] && set -x; ` +
         `{ builtin source ${quotedFile}; } </dev/null >&${outputFd} 2>&1; ` +
-        `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$?" >&${outputFd}; __lumina_busy=\n`,
+        `{ __lumina_status=$?; set +x; } 2>/dev/null; ` +
+        `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$__lumina_status" >&${outputFd}; ` +
+        `[[ $__lumina_flags == *x* ]] && set -x; __lumina_busy=; [[ $- == *e* ]] || __lumina_return "$__lumina_status"\n`,
     );
     let interrupted: Promise<void> | undefined;
     const interrupt = () => {
