@@ -20,7 +20,7 @@ const REMIND_DONE =
  * turns, text, tool calls and results, and finally `done` with the result. All tool calls of a
  * turn run concurrently; their results go back in the order of the calls. A failed tool call
  * goes back to the model as an `is_error` result it can act on (a 409 `not_read` leads it to
- * Read, then Write). Breaking out of the loop stops the run.
+ * Read, then Write). Breaking out of the loop stops the run and aborts the calls in flight.
  *
  * @param task What the agent should do.
  * @param options The client, the API key and the rest.
@@ -36,7 +36,24 @@ export async function* streamAgent(
   task: string,
   options: AgentOptions,
 ): AsyncGenerator<AgentEvent, AgentResult, undefined> {
-  const { signal } = options;
+  // Stopping early (break, return, an error) must also stop the model call and running tools.
+  const controller = new AbortController();
+  const forward = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) forward();
+  else options.signal?.addEventListener("abort", forward, { once: true });
+  try {
+    return yield* runLoop(task, options, controller.signal);
+  } finally {
+    options.signal?.removeEventListener("abort", forward);
+    controller.abort(new Error("The agent run was stopped"));
+  }
+}
+
+async function* runLoop(
+  task: string,
+  options: AgentOptions,
+  signal: AbortSignal,
+): AsyncGenerator<AgentEvent, AgentResult, undefined> {
   const done = createDoneTool();
   const tools: Record<string, CallableTool> = {
     ...makeTools(options.client),
@@ -64,7 +81,7 @@ export async function* streamAgent(
   let stopReason: AgentStopReason = "max_turns";
 
   while (turns < maxTurns) {
-    signal?.throwIfAborted();
+    signal.throwIfAborted();
     turns++;
     yield { type: "turn", turn: turns };
     const response = await createMessage({ ...request, messages }, api);
@@ -94,9 +111,7 @@ export async function* streamAgent(
     }
 
     // Start every call at once; report them in order, each as soon as it and those before it end.
-    const running = calls.map((call) =>
-      runTool(tools, call.name, call.input, signal ? { signal } : {}),
-    );
+    const running = calls.map((call) => runTool(tools, call.name, call.input, { signal }));
     const results: ContentBlock[] = [];
     for (const [index, call] of calls.entries()) {
       const outcome: ToolOutcome = await running[index]!;

@@ -26,7 +26,13 @@ export async function main(args: readonly string[]): Promise<number> {
         return await agent(rest);
       case "mcp": {
         // Loaded on demand: @modelcontextprotocol/sdk is an optional peer that chat and agent do not need.
-        const { mcp } = await import("./mcp.ts");
+        const { mcp } = await import("./mcp.ts").catch((error: unknown) => {
+          throw String(error).includes("@modelcontextprotocol/sdk")
+            ? new Error(
+                "lumina mcp needs @modelcontextprotocol/sdk: npm install @modelcontextprotocol/sdk zod",
+              )
+            : error;
+        });
         return await mcp();
       }
       case undefined:

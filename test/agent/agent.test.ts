@@ -239,6 +239,34 @@ describe("streamAgent", () => {
 });
 
 describe("model API failures and aborts", () => {
+  test("breaking out of streamAgent aborts the tool calls still running", async () => {
+    let sawAbort!: (reason: unknown) => void;
+    const aborted = new Promise((resolve) => {
+      sawAbort = resolve;
+    });
+    const tool = (name: string, waits: boolean): CallableTool => ({
+      name,
+      description: name,
+      jsonSchema: { type: "object" },
+      execute: (_input: never, options) =>
+        new Promise((resolve) => {
+          if (!waits) return resolve("quick");
+          options?.signal?.addEventListener("abort", () => sawAbort(options.signal?.reason));
+        }),
+    });
+    const model = await replay([{ content: [toolUse("quick", {}), toolUse("slow", {})] }]);
+    const events = streamAgent("x", {
+      client,
+      apiKey,
+      baseUrl: model.url,
+      tools: { quick: tool("quick", false), slow: tool("slow", true) },
+    });
+    for await (const event of events) {
+      if (event.type === "tool_result") break;
+    }
+    expect(await aborted).toMatchObject({ message: "The agent run was stopped" });
+  });
+
   test("an API error body rejects with AnthropicApiError carrying its status and type", async () => {
     const model = await replay([
       { error: { status: 400, type: "invalid_request_error", message: "max_tokens: too large" } },
