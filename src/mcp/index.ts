@@ -7,6 +7,7 @@
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ListToolsRequestSchema,
@@ -59,12 +60,16 @@ export function createMcpServer(client: LuminaToolsClient, options: McpServerOpt
       inputSchema: tool.jsonSchema,
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const { name, arguments: input = {} } = request.params;
-    const outcome = await runTool(tools, name, input, { signal: extra.signal });
-    if (!outcome.ok) return { content: [{ type: "text", text: outcome.text }], isError: true };
-    return toCallToolResult(outcome.output);
-  });
+  // Typed by hand: Deno (JSR) cannot infer them through the SDK's zod generics.
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    async (request: CallToolRequest, extra: { signal: AbortSignal }) => {
+      const { name, arguments: input = {} } = request.params;
+      const outcome = await runTool(tools, name, input, { signal: extra.signal });
+      if (!outcome.ok) return { content: [{ type: "text", text: outcome.text }], isError: true };
+      return toCallToolResult(outcome.output);
+    },
+  );
   return server;
 }
 
