@@ -42,7 +42,21 @@ try {
   const createStarted = performance.now();
   await creator.createSandbox({ eager: true });
   await creator.bash("true");
-  const createToFirst = performance.now() - createStarted;
+  const coldCreateToFirst = performance.now() - createStarted;
+  // The first sandbox of a server pays one-off costs (bundling the agent, cgroup roots): sample more.
+  const createToFirst: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const other = createClient({
+      baseUrl: server.url,
+      token: server.token,
+      sandbox: randomSandboxName("bench"),
+    });
+    const started = performance.now();
+    await other.createSandbox({ eager: true });
+    await other.bash("true");
+    createToFirst.push(performance.now() - started);
+    await other.destroySandbox();
+  }
 
   const lumina = client();
   await timed(50, () => lumina.bash("true")); // Warm up.
@@ -73,7 +87,7 @@ try {
   console.log(`p50 ratio to the floor: ${ratio.toFixed(2)}× (target ≤ 3×, p50 ≤ 5 ms)`);
   console.log(`16 sessions in parallel: ${(calls / 5).toFixed(0)} calls/s`);
   console.log(
-    `eager createSandbox → first bash result: ${format(createToFirst)} (target ≤ 150 ms)`,
+    `eager createSandbox → first bash result: p50 ${format(percentile(createToFirst, 50))}, max ${format(Math.max(...createToFirst))} over 10 (target ≤ 150 ms); the server's first sandbox: ${format(coldCreateToFirst)}`,
   );
   await creator.destroySandbox();
 } finally {
