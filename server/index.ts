@@ -3,6 +3,7 @@
  * directory, picks the sandbox backend, and serves CONTRACT §3 over HTTP. Used by
  * server/main.ts (the CLI), the tests and the demo.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -49,7 +50,7 @@ export interface LuminaServerOptions {
   maxRequestsPerUser?: number;
   /** Waiting `bash_output` polls per user. @default 32 */
   maxLongPollsPerUser?: number;
-  /** The first host uid handed to a sandbox. @default 200000 */
+  /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
   hostUidBase?: number;
   /** Per-sandbox resource limits. */
   limits?: Partial<SandboxLimits>;
@@ -68,6 +69,16 @@ export interface LuminaServer {
   addUserKey(user: string): string;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
+}
+
+/**
+ * The first host uid of a data directory: a block of 65536 uids picked by the directory's path,
+ * so two servers on one host (tests, a demo beside a real server) do not share sandbox uids and
+ * with them their process limits.
+ */
+function hostUidBaseOf(dataDir: string): number {
+  const block = createHash("sha256").update(dataDir).digest().readUInt32BE(0) % 30_000;
+  return 200_000 + block * 65_536;
 }
 
 /** The default per-sandbox limits. */
@@ -110,7 +121,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const manager = new SandboxManager(backend);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
-    store: createSandboxStore(db, options.hostUidBase ?? 200_000),
+    store: createSandboxStore(db, options.hostUidBase ?? hostUidBaseOf(dataDir)),
     sessions: sessionStore,
     control: manager,
     sandboxesDir: join(dataDir, "sandboxes"),

@@ -87,8 +87,8 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
   const spec: SandboxSpec = {
     id: `direct-${randomInt(1e9)}`,
     storageDir: join(root, "sandboxes", "s1"),
-    // A uid no test server hands out (they count up from 200000).
-    hostUid: 400_000 + randomInt(100_000),
+    // A uid no server hands out (their blocks end below 1_966_347_776).
+    hostUid: 2_000_000_000 + randomInt(100_000_000),
     limits: {
       maxProcesses: 128,
       maxFileSize: 64 * 1024 ** 2,
