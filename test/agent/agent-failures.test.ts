@@ -1,27 +1,12 @@
-import { afterAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { AnthropicApiError, runAgent, streamAgent } from "../../src/agent/index.ts";
 import type { CallableTool } from "../../src/agent-tools/index.ts";
-import {
-  type AnthropicReplay,
-  type ReplayTurn,
-  startAnthropicReplay,
-  text,
-  toolUse,
-} from "../support/anthropic-replay.ts";
-import { useSandbox } from "./sandbox.ts";
+import { text, toolUse } from "../support/anthropic-replay.ts";
+import { replayApiKey, useReplays, useSandbox } from "./sandbox.ts";
 
-const apiKey = "sk-ant-test";
+const apiKey = replayApiKey;
 const fixture = useSandbox();
-const replays: AnthropicReplay[] = [];
-afterAll(async () => {
-  await Promise.all(replays.map((replay) => replay.close()));
-});
-
-async function replay(turns: ReplayTurn[]): Promise<AnthropicReplay> {
-  const started = await startAnthropicReplay(turns, apiKey);
-  replays.push(started);
-  return started;
-}
+const replay = useReplays();
 
 describe("model API failures and aborts", () => {
   test("breaking out of streamAgent aborts the tool calls still running", async () => {

@@ -1,36 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { type AgentEvent, runAgent, streamAgent } from "../../src/agent/index.ts";
 import type { CallableTool } from "../../src/agent-tools/index.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import {
-  type AnthropicReplay,
-  lastToolResults,
-  type ReplayTurn,
-  startAnthropicReplay,
-  text,
-  toolUse,
-} from "../support/anthropic-replay.ts";
+import { lastToolResults, text, toolUse } from "../support/anthropic-replay.ts";
 import type { TestServer } from "../support/server.ts";
-import { useSandbox } from "./sandbox.ts";
+import { replayApiKey, useReplays, useSandbox } from "./sandbox.ts";
 
-const apiKey = "sk-ant-test";
+const apiKey = replayApiKey;
 const fixture = useSandbox();
 let server: TestServer;
 let client: LuminaClient;
-const replays: AnthropicReplay[] = [];
+const replay = useReplays();
 
 beforeAll(() => {
   ({ server, client } = fixture);
 });
-afterAll(async () => {
-  await Promise.all(replays.map((replay) => replay.close()));
-});
-
-async function replay(turns: ReplayTurn[]): Promise<AnthropicReplay> {
-  const started = await startAnthropicReplay(turns, apiKey);
-  replays.push(started);
-  return started;
-}
 
 const done = (message: string) => toolUse("done", { message });
 

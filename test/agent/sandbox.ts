@@ -1,6 +1,11 @@
 /** The setup most agent tests share: the real server, and one sandbox with a client for it. */
 import { afterAll, beforeAll } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
+import {
+  type AnthropicReplay,
+  type ReplayTurn,
+  startAnthropicReplay,
+} from "../support/anthropic-replay.ts";
 import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
 
 /** The server and sandbox of a test file, set once its `beforeAll` has run. */
@@ -23,4 +28,20 @@ export function useSandbox(): SandboxFixture {
     await fixture.server?.close();
   });
   return fixture;
+}
+
+/** The API key the scripted model accepts. */
+export const replayApiKey = "sk-ant-test";
+
+/** A starter of scripted models that the file's `afterAll` closes. */
+export function useReplays(): (turns: ReplayTurn[]) => Promise<AnthropicReplay> {
+  const started: AnthropicReplay[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((replay) => replay.close()));
+  });
+  return async (turns) => {
+    const replay = await startAnthropicReplay(turns, replayApiKey);
+    started.push(replay);
+    return replay;
+  };
 }
