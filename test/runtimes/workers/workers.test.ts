@@ -1,0 +1,47 @@
+/**
+ * workerd (through miniflare): the built package, bundled into a Worker, runs the shared scenario
+ * twice against the real reference server: with the global `fetch` to the server's loopback URL,
+ * and through a service binding passed as the client's `fetch` option.
+ */
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server.ts";
+import { bundleWorker } from "./bundle.ts";
+
+let server: TestServer;
+let worker: Miniflare;
+beforeAll(async () => {
+  server = await startTestServer();
+  const { host } = new URL(server.url);
+  worker = new Miniflare({
+    modules: true,
+    script: await bundleWorker("test/runtimes/workers/worker/index.ts"),
+    compatibilityDate: "2025-09-01",
+    bindings: { LUMINA_URL: server.url, LUMINA_TOKEN: server.token },
+    // workerd itself forwards the binding's requests to the server: no Node code in the path.
+    serviceBindings: { LUMINA: { external: { address: host, http: {} } } },
+  });
+});
+afterAll(async () => {
+  await worker?.dispose();
+  await server?.close();
+});
+
+/** Runs the scenario in the Worker and returns its steps, or fails with the Worker's error. */
+async function runInWorker(mode: "outbound" | "binding"): Promise<string[]> {
+  const response = await worker.dispatchFetch(`http://worker.test/${mode}`);
+  const result = (await response.json()) as { ok: boolean; steps?: string[]; error?: string };
+  if (!result.ok) throw new Error(`the Worker's scenario failed (${mode}): ${result.error}`);
+  expect(response.status).toBe(200);
+  return result.steps ?? [];
+}
+
+describe("workerd runs the built package", () => {
+  it("passes the shared scenario with outbound fetch to the server's loopback URL", async () => {
+    expect(await runInWorker("outbound")).toContain("destroySandbox");
+  });
+
+  it("passes the shared scenario through a service binding given as the fetch option", async () => {
+    expect(await runInWorker("binding")).toContain("destroySandbox");
+  });
+});
