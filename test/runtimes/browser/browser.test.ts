@@ -4,9 +4,10 @@
  * every request goes through real CORS. The server allows only the page's origin; a page from a
  * third origin must be refused. Also runs examples/browser.html, its CDN import served from dist/.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { build, transform } from "esbuild";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -66,8 +67,6 @@ beforeAll(async () => {
   pages = await startStaticServer();
   stranger = await startStaticServer();
   lumina = await startTestServer({ corsOrigins: [pages.origin] });
-  const { mkdtemp } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
   profile = await mkdtemp(`${tmpdir()}/lumina-chromium-`);
   context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -88,8 +87,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await lumina?.close();
-  for (const { server } of [pages, stranger]) server?.close();
-  const { rm } = await import("node:fs/promises");
+  pages?.server.close();
+  stranger?.server.close();
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
