@@ -46,7 +46,7 @@ export function linkSignal(
     signal,
     aborted,
     dispose() {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       for (const detach of detachers) detach();
     },
   };

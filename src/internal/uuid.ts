@@ -3,7 +3,8 @@
  * and in recent runtimes, so this falls back to `getRandomValues`, then to `Math.random`.
  */
 export function randomId(): string {
-  const webCrypto = globalThis.crypto as Crypto | undefined;
+  // Read off globalThis loosely: Workers' types declare `crypto` elsewhere than the DOM's.
+  const webCrypto = (globalThis as { crypto?: Crypto }).crypto;
   if (typeof webCrypto?.randomUUID === "function") return webCrypto.randomUUID();
   const random =
     typeof webCrypto?.getRandomValues === "function"
