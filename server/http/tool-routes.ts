@@ -57,7 +57,14 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
         wait_ms?: number;
         run_in_background?: boolean;
+        description?: string;
       };
+      // CONTRACT §3: a command's description is informational, for the operator's log.
+      if (tool === "bash" && body.description) {
+        services.log(
+          `bash in ${record.name} for ${user}: ${JSON.stringify(body.description.slice(0, 200))}`,
+        );
+      }
       if (tool === "bash_output" && body.wait_ms) {
         releases.push(longPolls.acquire(user));
       }
