@@ -20,7 +20,16 @@ export {
   ToolInputError,
 } from "./errors.ts";
 export { type JsonSchemaProperty, type ToolJsonSchema, toToolJsonSchema } from "./json-schema.ts";
-export type * from "./outputs.ts";
+export type {
+  BashOutput,
+  BashOutputOutput,
+  EditOutput,
+  GlobOutput,
+  GrepOutput,
+  KillBashOutput,
+  ReadOutput,
+  WriteOutput,
+} from "./outputs.ts";
 export {
   type CallableTool,
   type ObjectJsonSchema,
@@ -28,7 +37,24 @@ export {
   runTool,
   type ToolOutcome,
 } from "./run.ts";
-export * from "./schemas.ts";
+export {
+  type BashInput,
+  type BashOutputInput,
+  bashInput,
+  bashOutputInput,
+  type EditInput,
+  editInput,
+  type GlobInput,
+  type GrepInput,
+  globInput,
+  grepInput,
+  type KillBashInput,
+  killBashInput,
+  type ReadInput,
+  readInput,
+  type WriteInput,
+  writeInput,
+} from "./schemas.ts";
 export {
   type LuminaTool,
   type LuminaTools,
