@@ -75,6 +75,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       const ctx: ToolContext = {
         runtime,
         sessionKey,
+        sessionId,
         reads: services.reads,
         signal: c.req.raw.signal,
       };

@@ -35,6 +35,7 @@ export async function runBash(
     "shell_run",
     {
       sessionKey: ctx.sessionKey,
+      sessionId: ctx.sessionId,
       command: body.command,
       timeoutMs: body.timeout ?? defaultBashTimeoutMs,
       background: body.run_in_background === true,
@@ -87,7 +88,9 @@ export async function killBash(
 }
 
 /** Ends a tool session's shell and background commands (session expiry). */
-export async function endShellSession(ctx: Omit<ToolContext, "signal" | "reads">): Promise<void> {
+export async function endShellSession(
+  ctx: Pick<ToolContext, "runtime" | "sessionKey">,
+): Promise<void> {
   await ctx.runtime.call("shell_end", { sessionKey: ctx.sessionKey });
 }
 

@@ -23,6 +23,8 @@ export interface ToolContext {
   runtime: SandboxRuntime;
   /** The internal key of the (user, sandbox, tool session id) session. Unique per session. */
   sessionKey: string;
+  /** The client's tool session id (what the `Lumina-Tool-Session` header said). */
+  sessionId: string;
   reads: ReadRecordStore;
   signal: AbortSignal;
 }

@@ -106,6 +106,7 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
     context: (sessionKey = "session") => ({
       runtime,
       sessionKey,
+      sessionId: sessionKey,
       reads,
       signal: new AbortController().signal,
     }),

@@ -11,6 +11,7 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CappedOutput } from "./capped-output.ts";
 import { killProcessTree, nowInTicks } from "./process-tree.ts";
+import type { Transcript } from "./transcript.ts";
 
 /** What one foreground command produced. */
 export interface ShellRunResult {
@@ -28,6 +29,8 @@ interface ActiveCommand {
   started: boolean;
   pending: Buffer;
   output: CappedOutput;
+  /** Whether its output goes to the session's transcript (not for the engine's own commands). */
+  transcribed: boolean;
   finish(exitCode: number): void;
 }
 
@@ -57,7 +60,12 @@ export class PersistentShell {
   /** The marker every process of this session carries in its environment. */
   readonly sessionMarker: string;
 
-  constructor(sessionTag: string, env: NodeJS.ProcessEnv, cwd: string) {
+  constructor(
+    sessionTag: string,
+    env: NodeJS.ProcessEnv,
+    cwd: string,
+    private readonly transcript?: Transcript,
+  ) {
     shellCount += 1;
     const dir = join(tmpdir(), `.lumina-shell-${process.pid}-${shellCount}`);
     this.commandFile = join(dir, "command.sh");
@@ -79,7 +87,7 @@ export class PersistentShell {
         const settle = () => {
           const command = this.active;
           if (command) {
-            if (command.started) command.output.push(command.pending);
+            if (command.started) this.record(command, command.pending);
             command.finish(status);
           }
           resolve();
@@ -115,10 +123,12 @@ export class PersistentShell {
   /** Runs one command; resolves when it ends, times out, or the signal aborts it. */
   async run(
     command: string,
-    options: { timeoutMs: number; maxOutputChars: number; signal: AbortSignal },
+    options: { timeoutMs: number; maxOutputChars: number; signal: AbortSignal; internal?: boolean },
   ): Promise<ShellRunResult> {
     if (this.ended) throw new Error("the shell has ended");
     this.writeCommandFile(command);
+    const transcript = options.internal ? undefined : this.transcript;
+    transcript?.command(command);
     const nonce = randomBytes(16).toString("hex");
     const job = `${this.sessionMarker.slice("LUMINA_SESSION=".length)}.${nonce.slice(0, 12)}`;
     const startTicks = nowInTicks();
@@ -131,6 +141,7 @@ export class PersistentShell {
         started: false,
         pending: Buffer.alloc(0),
         output,
+        transcribed: transcript !== undefined,
         finish: (exitCode) => {
           this.active = undefined;
           resolve(exitCode);
@@ -163,6 +174,7 @@ export class PersistentShell {
         await this.discardNotices();
       }
       const text = output.text().replaceAll(`${this.commandFile}: `, "bash: ");
+      transcript?.exit(killed ? 124 : exitCode, killed);
       return { output: text, exitCode: killed ? 124 : exitCode, killed, shellEnded: this.ended };
     } finally {
       clearTimeout(timer);
@@ -177,6 +189,7 @@ export class PersistentShell {
       timeoutMs: 1000,
       maxOutputChars: 100,
       signal: new AbortController().signal,
+      internal: true,
     });
   }
 
@@ -226,13 +239,13 @@ export class PersistentShell {
     }
     const end = pending.indexOf(command.endMarker);
     if (end === -1) {
-      // Hold back what could be the start of a split end marker.
-      const safe = Math.max(0, pending.length - command.endMarker.length);
-      command.output.push(pending.subarray(0, safe));
+      // Hold back only what could be the start of a split end marker, so output flows live.
+      const safe = pending.length - splitMarkerLength(pending, command.endMarker);
+      this.record(command, pending.subarray(0, safe));
       command.pending = Buffer.from(pending.subarray(safe));
       return;
     }
-    command.output.push(pending.subarray(0, end));
+    this.record(command, pending.subarray(0, end));
     const rest = pending.subarray(end + command.endMarker.length);
     const newline = rest.indexOf(10);
     if (newline === -1) {
@@ -240,6 +253,12 @@ export class PersistentShell {
       return;
     }
     command.finish(Number(rest.subarray(0, newline).toString("latin1")));
+  }
+
+  /** Keeps a command's output for its answer, and shows it live in the transcript. */
+  private record(command: ActiveCommand, bytes: Buffer): void {
+    command.output.push(bytes);
+    if (command.transcribed) this.transcript?.output(bytes);
   }
 
   /** Ends the shell and every process of its session. */
@@ -251,6 +270,14 @@ export class PersistentShell {
     });
     await this.exited;
   }
+}
+
+/** How many bytes at the end of `data` could be the first bytes of `marker`. */
+function splitMarkerLength(data: Buffer, marker: Buffer): number {
+  for (let length = Math.min(data.length, marker.length - 1); length > 0; length--) {
+    if (data.subarray(data.length - length).equals(marker.subarray(0, length))) return length;
+  }
+  return 0;
 }
 
 /** The number of a signal by name (0 if unknown): exit codes of signalled processes are 128 + it. */

@@ -19,6 +19,8 @@ export type ShellMethods = {
       /** Foreground only: the output cap in characters. */
       maxOutputChars?: number;
       background?: boolean;
+      /** The client's tool session id: names the session's live transcript in the sandbox. */
+      sessionId?: string;
     };
     result: { output: string; exitCode: number; killed: boolean; shellId: string };
   };

@@ -8,6 +8,7 @@ import { AgentError } from "../failure.ts";
 import type { AgentParams, AgentResult } from "../protocol.ts";
 import { BackgroundCommand } from "./background-command.ts";
 import { PersistentShell } from "./persistent-shell.ts";
+import { Transcript } from "./transcript.ts";
 
 /** The output cap of a foreground command when the caller sets none. */
 export const defaultMaxOutputChars = 30_000;
@@ -21,6 +22,7 @@ export class ShellSession {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly tag: string;
   private closed = false;
+  private transcript: Transcript | undefined;
   readonly background = new Map<string, BackgroundCommand>();
 
   constructor() {
@@ -49,7 +51,12 @@ export class ShellSession {
       );
     }
     if (this.shell?.isEnded) this.shell = undefined;
-    this.shell ??= new PersistentShell(this.tag, shellEnvironment(), homeDirectory());
+    this.shell ??= new PersistentShell(
+      this.tag,
+      shellEnvironment(),
+      homeDirectory(),
+      this.transcript,
+    );
     return this.shell;
   }
 
@@ -58,6 +65,7 @@ export class ShellSession {
     return this.serialize(async () => {
       // The caller hung up while this call waited its turn: don't start it at all.
       if (signal.aborted) throw new AgentError("unavailable", "the request was aborted");
+      if (params.sessionId) this.transcript ??= new Transcript(params.sessionId);
       const shell = this.liveShell();
       if (params.background) return this.startBackground(shell, params.command, signal);
       const result = await shell.run(params.command, {
@@ -88,6 +96,7 @@ export class ShellSession {
       timeoutMs: 10_000,
       maxOutputChars: 16 * 1024 * 1024,
       signal,
+      internal: true,
     });
     if (probe.killed || probe.shellEnded || probe.exitCode !== 0) {
       throw new AgentError(
@@ -107,6 +116,7 @@ export class ShellSession {
       env: { ...env, LUMINA_SESSION: this.tag },
     });
     this.background.set(id, started);
+    this.transcript?.command(`${command}  # in the background as ${id}`);
     return { output: "", exitCode: 0, killed: false, shellId: id };
   }
 
@@ -128,6 +138,7 @@ export class ShellSession {
     await Promise.all([...this.background.values()].map((command) => command.kill()));
     await this.shell?.stop();
     this.shell = undefined;
+    this.transcript?.close();
   }
 }
 
