@@ -80,7 +80,11 @@ export async function runAnthropicToolUse(
   if (!outcome.ok) {
     return { type: "tool_result", tool_use_id: block.id, content: outcome.text, is_error: true };
   }
-  return { type: "tool_result", tool_use_id: block.id, content: toResultContent(outcome.output) };
+  return {
+    type: "tool_result",
+    tool_use_id: block.id,
+    content: toAnthropicResultContent(outcome.output),
+  };
 }
 
 /**
@@ -98,7 +102,11 @@ export function runAnthropicToolUses(
   return Promise.all(calls.map((block) => runAnthropicToolUse(tools, block, options)));
 }
 
-function toResultContent(output: unknown): AnthropicToolResultContent {
+/**
+ * The content of a `tool_result` block for a tool's output: its JSON as text, and an image that
+ * `Read` returns as an image block the model can see.
+ */
+export function toAnthropicResultContent(output: unknown): AnthropicToolResultContent {
   const image = output as { type?: unknown; image?: unknown; mime_type?: unknown };
   if (image?.type === "image" && typeof image.image === "string") {
     const media_type = image.mime_type as "image/png";

@@ -1,4 +1,8 @@
-import { type AnthropicToolUseBlock, toAnthropicTools } from "../adapters/anthropic.ts";
+import {
+  type AnthropicToolUseBlock,
+  toAnthropicResultContent,
+  toAnthropicTools,
+} from "../adapters/anthropic.ts";
 import { type CallableTool, runTool, type ToolOutcome } from "../agent-tools/run.ts";
 import { makeTools } from "../agent-tools/tools.ts";
 import { createDoneTool } from "./done.ts";
@@ -112,6 +116,8 @@ async function* runLoop(
 
     // Start every call at once; report them in order, each as soon as it and those before it end.
     const running = calls.map((call) => runTool(tools, call.name, call.input, { signal }));
+    // On abort every call rejects, but only the one awaited below has a handler.
+    for (const call of running) call.catch(() => {});
     const results: ContentBlock[] = [];
     for (const [index, call] of calls.entries()) {
       const outcome: ToolOutcome = await running[index]!;
@@ -162,9 +168,11 @@ function toResultBlock(call: AnthropicToolUseBlock, outcome: ToolOutcome): Conte
   if (!outcome.ok) {
     return { type: "tool_result", tool_use_id: call.id, content: outcome.text, is_error: true };
   }
-  const content =
-    typeof outcome.output === "string" ? outcome.output : JSON.stringify(outcome.output);
-  return { type: "tool_result", tool_use_id: call.id, content };
+  return {
+    type: "tool_result",
+    tool_use_id: call.id,
+    content: toAnthropicResultContent(outcome.output),
+  };
 }
 
 // A conversation that ended on tool results continues in that same user message: the API wants

@@ -37,6 +37,35 @@ describe("model API failures and aborts", () => {
     expect(await aborted).toMatchObject({ message: "The agent run was stopped" });
   });
 
+  test("a user abort while parallel calls run rejects with the reason, every call included", async () => {
+    const controller = new AbortController();
+    let started = 0;
+    // Like the real client: each call rejects with the signal's reason when aborted.
+    const slow: CallableTool = {
+      name: "slow",
+      description: "slow",
+      jsonSchema: { type: "object" },
+      execute: (_input: never, options) =>
+        new Promise((_resolve, reject) => {
+          started += 1;
+          if (started === 2) setTimeout(() => controller.abort(new Error("user stop")), 10);
+          options?.signal?.addEventListener("abort", () => reject(options.signal?.reason));
+        }),
+    };
+    const model = await replay([{ content: [toolUse("slow", {}), toolUse("slow", {})] }]);
+    const run = runAgent("x", {
+      client: fixture.client,
+      apiKey,
+      baseUrl: model.url,
+      tools: { slow },
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toThrow("user stop");
+    expect(started).toBe(2);
+    // An unhandled rejection of the second call would fail this file's run.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
   test("an API error body rejects with AnthropicApiError carrying its status and type", async () => {
     const model = await replay([
       { error: { status: 400, type: "invalid_request_error", message: "max_tokens: too large" } },

@@ -19,6 +19,33 @@ beforeAll(() => {
 const done = (message: string) => toolUse("done", { message });
 
 describe("runAgent against the real server and a scripted model", () => {
+  test("an image that Read returns reaches the model as an image block", async () => {
+    const file_path = "/home/user/dot.png";
+    // A 1×1 PNG.
+    const png =
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    await client.bash(`echo ${png} | base64 -d > ${file_path}`);
+    const model = await replay([
+      { content: [toolUse("Read", { file_path })] },
+      {
+        check: (request) => {
+          const [result] = lastToolResults(request);
+          expect(result?.content).toEqual([
+            {
+              type: "text",
+              text: JSON.stringify({ type: "image", mime_type: "image/png", file_size: 70 }),
+            },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: png } },
+          ]);
+        },
+        content: [done("A dot.")],
+      },
+    ]);
+    const result = await runAgent("What is in dot.png?", { client, apiKey, baseUrl: model.url });
+    expect(model.failures).toEqual([]);
+    expect(result.text).toBe("A dot.");
+  });
+
   test("recovers from a 409 not_read: the error reaches the model, which reads, then writes", async () => {
     const file_path = "/home/user/config.txt";
     await createClient({ baseUrl: server.url, token: server.token, sandbox: client.sandbox }).write(
