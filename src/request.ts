@@ -100,8 +100,18 @@ export function createRequester(settings: RequesterSettings): Requester {
         return await attempt(call, options);
       } catch (error) {
         const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
-        if (wait === undefined || options.signal?.aborted) throw error;
-        await delay(wait, options.signal);
+        if (wait === undefined || options.signal?.aborted || settings.closed.aborted) throw error;
+        // The wait ends early on the caller's abort and on `close()`, each with its own reason.
+        const either = linkSignal(
+          [options.signal, settings.closed],
+          Number.POSITIVE_INFINITY,
+          () => {},
+        );
+        try {
+          await delay(wait, either.signal);
+        } finally {
+          either.dispose();
+        }
       }
     }
   };

@@ -41,6 +41,9 @@ function flaky(failures: number, status: number | "drop", headers: Record<string
 const fast = { baseDelay: 1, maxDelay: 5 };
 
 describe("retries", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
   const idempotent: [string, (c: LuminaClient) => Promise<unknown>][] = [
     ["listSandboxes", (c) => c.listSandboxes()],
     ["getSandbox", (c) => c.getSandbox()],
@@ -110,7 +113,6 @@ describe("retries", () => {
       createClient({ ...base, retry: false, fetch: none.fetch }).getSandbox(),
     ).rejects.toThrow();
     expect(none.requests).toHaveLength(1);
-    vi.restoreAllMocks();
   });
 });
 
@@ -184,6 +186,18 @@ describe("waits", () => {
     controller.abort(reason);
     expect(await settled).toBe(reason);
     await vi.advanceTimersByTimeAsync(120_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("close() during the retry wait rejects at once and sends no further attempt", async () => {
+    const server = flaky(5, 503, { "retry-after": "20" });
+    const client = createClient({ ...base, fetch: server.fetch });
+    const settled = client.read("/a").catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(server.requests).toHaveLength(1);
+    await client.close();
+    expect(await settled).toMatchObject({ name: "LuminaError", message: "The client is closed" });
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(server.requests).toHaveLength(1);
   });
 
