@@ -97,6 +97,12 @@ export function createClient(options: ClientOptions): LuminaClient {
       throw new TypeError(`createClient: the option "${key}" is required`);
     }
   }
+  // A missing scheme would otherwise surface later as a retried "network error".
+  if (!/^https?:\/\/[^/]/i.test(options.baseUrl)) {
+    throw new TypeError(
+      `createClient: baseUrl must be an http:// or https:// URL such as "http://localhost:8080", not ${JSON.stringify(options.baseUrl)}`,
+    );
+  }
   const closer = new AbortController();
   const settings = Object.freeze({
     baseUrl: options.baseUrl.replace(/\/+$/, ""),

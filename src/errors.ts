@@ -26,7 +26,14 @@ export class LuminaError extends Error {
 
   /** The error's fields, `name` and `message` included, so that logs of `JSON.stringify` show them. */
   toJSON(): Record<string, unknown> {
-    return { ...(this as object), name: this.name, message: this.message };
+    const fields: Record<string, unknown> = {
+      ...(this as object),
+      name: this.name,
+      message: this.message,
+    };
+    // `cause` is not enumerable: name it so logs show what failed underneath.
+    if (this.cause !== undefined) fields["cause"] = String(this.cause);
+    return fields;
   }
 }
 

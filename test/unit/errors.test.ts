@@ -101,6 +101,12 @@ describe("error mapping", () => {
       message: "slow",
       timeout: 5,
     });
+    const cause = new TypeError("fetch failed");
+    expect(JSON.parse(JSON.stringify(new NetworkError("down", { cause })))).toEqual({
+      name: "NetworkError",
+      message: "down",
+      cause: "TypeError: fetch failed",
+    });
   });
 
   it("the guards recognise each class, also from another realm, and nothing else", () => {

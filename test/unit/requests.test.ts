@@ -275,6 +275,13 @@ describe("client options", () => {
     expect(() => createClient({ ...base, token: "" })).toThrow(/"token" is required/);
   });
 
+  it("rejects a baseUrl without an http(s) scheme at creation, saying what is expected", () => {
+    expect(() => createClient({ ...base, baseUrl: "localhost:8080" })).toThrow(
+      /baseUrl must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => createClient({ ...base, baseUrl: "HTTPS://lumina.example" })).not.toThrow();
+  });
+
   it("sends through a custom transport", async () => {
     const seen: string[] = [];
     const client = createClient({
