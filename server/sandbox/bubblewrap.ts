@@ -86,7 +86,12 @@ export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise
 }
 
 /** The bwrap arguments for one sandbox (everything after `bwrap`). */
-export function bwrapArgs(spec: SandboxSpec, agentBundle: string, nodePath: string): string[] {
+export function bwrapArgs(
+  spec: SandboxSpec,
+  agentBundle: string,
+  nodePath: string,
+  extra: readonly string[] = [],
+): string[] {
   const args = [
     "--unshare-all",
     "--share-net",
@@ -141,6 +146,7 @@ export function bwrapArgs(spec: SandboxSpec, agentBundle: string, nodePath: stri
     "/home/user",
     "--clearenv",
   );
+  args.push(...extra);
   for (const [name, value] of Object.entries(sandboxEnv)) args.push("--setenv", name, value);
   args.push("--", nodePath, agentPathInside);
   return args;
@@ -180,7 +186,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
           "--clear-groups",
           "--",
           bwrapPath,
-          ...bwrapArgs(spec, bundle, nodePath),
+          ...bwrapArgs(spec, bundle, nodePath, cgroups.bwrapArgs),
         ],
         // Never the server's environment: /proc/1/environ inside shows the spawner's.
         { stdio: ["pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },

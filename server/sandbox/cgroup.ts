@@ -15,6 +15,8 @@ type Controller = keyof typeof roots;
 export interface SandboxCgroups {
   /** The `cgroup.procs` files to write the sandbox's first pid into. */
   procsFiles: string[];
+  /** Extra bwrap arguments that show (part of) the groups inside the sandbox; none today. */
+  bwrapArgs: string[];
   /** Kills every process still in the groups and waits (bounded) until they are gone. */
   killAll(): Promise<void>;
   /** Removes the groups (after the processes are gone). */
@@ -52,6 +54,7 @@ export async function createSandboxCgroups(
   }
   const groups: SandboxCgroups = {
     procsFiles: dirs.map((dir) => join(dir, "cgroup.procs")),
+    bwrapArgs: [],
     async killAll() {
       for (let attempt = 0; attempt < 100; attempt++) {
         const pids = await listPids(dirs);
