@@ -56,7 +56,8 @@ export async function* streamOutput(
     return { answer, started, waitMs };
   };
 
-  let pending = poll(options.cursor, options.cursor === undefined ? 0 : LONG_POLL);
+  let cursor = options.cursor;
+  let pending = poll(cursor, cursor === undefined ? 0 : LONG_POLL);
   let pause = 0;
   try {
     for (;;) {
@@ -67,12 +68,14 @@ export async function* streamOutput(
       }
       if (chunk.output) {
         pause = 0;
-      } else if (Date.now() - pending.started < pending.waitMs / 2) {
-        // Nothing new, answered well before the wait: the server ignores `wait_ms`.
+      } else if (chunk.cursor === cursor && Date.now() - pending.started < pending.waitMs / 2) {
+        // Nothing read at all (a filter may skip lines), answered well before the wait: the
+        // server ignores `wait_ms`.
         pause = Math.min(LONGEST_PAUSE, pause ? pause * 2 : FIRST_PAUSE);
         await delay(pause, controller.signal);
       }
-      pending = poll(chunk.cursor, LONG_POLL);
+      cursor = chunk.cursor;
+      pending = poll(cursor, LONG_POLL);
       if (chunk.output) yield chunk;
     }
   } finally {

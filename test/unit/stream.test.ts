@@ -130,6 +130,28 @@ describe("streamOutput", () => {
     ]);
   });
 
+  it("does not back off when a filtered poll skipped lines (its cursor moved)", async () => {
+    vi.useFakeTimers();
+    let read = 0;
+    // A filter that matches nothing: each answer is empty, early, but covers more output.
+    const server = fakeServer(() => {
+      read += 10;
+      return json({
+        output: "",
+        status: read >= 50 ? "completed" : "running",
+        exit_code: null,
+        cursor: read,
+      });
+    });
+    const client = createClient({ ...base, fetch: server.fetch });
+    const done = collect(client.streamOutput("bash_1", { filter: "ERROR" }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests).toHaveLength(5);
+    await expect(done).resolves.toEqual([
+      { output: "", status: "completed", exitCode: null, cursor: 50 },
+    ]);
+  });
+
   it("an abort rejects with the signal's reason, also while waiting between polls", async () => {
     vi.useFakeTimers();
     const server = fakeServer(() =>
