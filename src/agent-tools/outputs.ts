@@ -55,6 +55,8 @@ export interface BashOutputOutput {
   output: string;
   status: string;
   exit_code: number | null;
+  /** The byte offset after this output (the next poll starts there by itself). */
+  cursor: number;
 }
 
 /** What `KillBash` resolves to. */

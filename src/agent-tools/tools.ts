@@ -120,7 +120,7 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
     BashOutput: define("BashOutput", schemas.bashOutputInput, async (i, call) => {
       const options = compact({ filter: i.filter, waitMs: i.wait_ms });
       const r = await client.bashOutput(i.bash_id, options, call);
-      return { output: r.output, status: r.status, exit_code: r.exitCode };
+      return { output: r.output, status: r.status, exit_code: r.exitCode, cursor: r.cursor };
     }),
     KillBash: define("KillBash", schemas.killBashInput, async (i, call) => {
       const r = await client.killBash(i.shell_id, call);

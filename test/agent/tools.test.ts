@@ -156,7 +156,7 @@ describe("executing against the real server", () => {
     expect(started).toMatchObject({ output: "", exit_code: 0, killed: false });
     expect(started.shell_id).toMatch(/^bash_[0-9a-f]+$/);
     const polled = await tools.BashOutput.execute({ bash_id: started.shell_id, wait_ms: 5000 });
-    expect(polled).toEqual({ output: "first\n", status: "running", exit_code: null });
+    expect(polled).toEqual({ output: "first\n", status: "running", exit_code: null, cursor: 6 });
     const killed = await tools.KillBash.execute({ shell_id: started.shell_id });
     expect(killed).toMatchObject({ shell_id: started.shell_id, status: "killed" });
   });
