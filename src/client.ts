@@ -2,7 +2,6 @@ import { LuminaError } from "./errors.ts";
 import { asyncDispose } from "./internal/dispose.ts";
 import { randomId } from "./internal/uuid.ts";
 import type { BashOutputResult } from "./protocol/bash.ts";
-import type { CallOptions } from "./request.ts";
 import { createRequester } from "./request.ts";
 import { type RetryOption, resolveRetry } from "./retry.ts";
 import { type StreamCallOptions, type StreamOutputOptions, streamOutput } from "./stream.ts";
@@ -135,5 +134,3 @@ export function createClient(options: ClientOptions): LuminaClient {
     [asyncDispose]: close,
   });
 }
-
-export type { CallOptions };

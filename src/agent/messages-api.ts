@@ -1,4 +1,6 @@
 import type { AnthropicToolResultBlock } from "../adapters/anthropic.ts";
+import { delay } from "../internal/delay.ts";
+import { parseRetryAfter } from "../retry.ts";
 
 /** A content block of a Messages API message, as this agent sends and receives them. */
 export type ContentBlock =
@@ -79,10 +81,8 @@ export async function createMessage(
     if (response.ok) return (await response.json()) as MessageResponse;
     const error = await toApiError(response);
     if (attempt >= options.maxRetries || !retryable.has(response.status)) throw error;
-    // Honour the server's Retry-After (seconds) when it sends one; else back off exponentially.
-    const header = response.headers.get("retry-after");
-    const seconds = header === null ? Number.NaN : Number(header);
-    const wait = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 500 * 2 ** attempt;
+    // Honour the server's Retry-After (seconds or a date) when it sends one; else back off exponentially.
+    const wait = parseRetryAfter(response.headers.get("retry-after")) ?? 500 * 2 ** attempt;
     await delay(Math.min(wait, 60_000), options.signal);
   }
 }
@@ -96,19 +96,4 @@ async function toApiError(response: Response): Promise<AnthropicApiError> {
   } catch {
     return new AnthropicApiError(response.status, "http_error", text.slice(0, 200), requestId);
   }
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
