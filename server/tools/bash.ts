@@ -3,6 +3,7 @@
  * itself lives in the sandbox's agent (server/agent/shell/); these functions forward to it.
  * Agent failures arrive as `AgentError` with their wire code and pass through unchanged.
  */
+import { AgentError } from "../agent/failure.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolContext } from "./context.ts";
 
@@ -26,6 +27,49 @@ export type BashStatus = "running" | "completed" | "killed" | "failed";
 /** A foreground command's time limit when the caller sets none, in ms (CONTRACT §3). */
 export const defaultBashTimeoutMs = 120_000;
 
+/** Background ids remembered per session, and sessions remembered, at most (newest kept). */
+const maxIdsPerSession = 1000;
+const maxSessions = 500;
+/** 128 + SIGKILL: how a sandbox restart ends a background command. */
+const killedExitCode = 137;
+
+/** A number per sandbox run; a WeakMap so a stopped runtime is not kept alive by us. */
+const runNumbers = new WeakMap<SandboxRuntime, number>();
+let lastRun = 0;
+function runOf(runtime: SandboxRuntime): number {
+  let run = runNumbers.get(runtime);
+  if (run === undefined) {
+    run = ++lastRun;
+    runNumbers.set(runtime, run);
+  }
+  return run;
+}
+
+/**
+ * Background ids per session key with the run they started on and the last cursor answered:
+ * the agent forgets them when its sandbox restarts, but the contract says they read as killed.
+ */
+const startedIds = new Map<string, Map<string, { run: number; cursor: number }>>();
+
+function remember(sessionKey: string, id: string, run: number, cursor: number): void {
+  let ids = startedIds.get(sessionKey);
+  startedIds.delete(sessionKey); // Re-inserted last: the map's order is least recently used first.
+  ids ??= new Map();
+  startedIds.set(sessionKey, ids);
+  ids.delete(id);
+  ids.set(id, { run, cursor });
+  if (ids.size > maxIdsPerSession) ids.delete(ids.keys().next().value!);
+  if (startedIds.size > maxSessions) startedIds.delete(startedIds.keys().next().value!);
+}
+
+/** The last cursor of an id started on an earlier run of the session's sandbox, if any. */
+function killedByRestart(ctx: ToolContext, id: string, error: unknown): number | undefined {
+  if (!(error instanceof AgentError) || error.code !== "not_found") return undefined;
+  const known = startedIds.get(ctx.sessionKey)?.get(id);
+  // One runtime per sandbox at a time: another run means the one it started on has stopped.
+  return known && known.run !== runOf(ctx.runtime) ? known.cursor : undefined;
+}
+
 /** Runs a command in the session's persistent shell (or starts it in the background). */
 export async function runBash(
   ctx: ToolContext,
@@ -42,6 +86,7 @@ export async function runBash(
     },
     ctx.signal,
   );
+  if (result.shellId) remember(ctx.sessionKey, result.shellId, runOf(ctx.runtime), 0);
   return {
     output: result.output,
     exit_code: result.exitCode,
@@ -55,17 +100,27 @@ export async function readBashOutput(
   ctx: ToolContext,
   body: BashOutputBody,
 ): Promise<{ output: string; status: BashStatus; exit_code: number | null; cursor: number }> {
-  const result = await ctx.runtime.call(
-    "shell_output",
-    {
-      sessionKey: ctx.sessionKey,
-      shellId: body.bash_id,
-      ...(body.filter !== undefined ? { filter: body.filter } : {}),
-      ...(body.cursor !== undefined ? { cursor: body.cursor } : {}),
-      ...(body.wait_ms !== undefined ? { waitMs: body.wait_ms } : {}),
-    },
-    ctx.signal,
-  );
+  const run = runOf(ctx.runtime);
+  const result = await ctx.runtime
+    .call(
+      "shell_output",
+      {
+        sessionKey: ctx.sessionKey,
+        shellId: body.bash_id,
+        ...(body.filter !== undefined ? { filter: body.filter } : {}),
+        ...(body.cursor !== undefined ? { cursor: body.cursor } : {}),
+        ...(body.wait_ms !== undefined ? { waitMs: body.wait_ms } : {}),
+      },
+      ctx.signal,
+    )
+    .catch((error: unknown) => {
+      const cursor = killedByRestart(ctx, body.bash_id, error);
+      if (cursor === undefined) throw error;
+      return { output: "", status: "killed" as const, exitCode: killedExitCode, cursor };
+    });
+  if (startedIds.get(ctx.sessionKey)?.get(body.bash_id)?.run === run) {
+    remember(ctx.sessionKey, body.bash_id, run, result.cursor);
+  }
   return {
     output: result.output,
     status: result.status,
@@ -79,11 +134,13 @@ export async function killBash(
   ctx: ToolContext,
   body: KillBashBody,
 ): Promise<{ message: string; shell_id: string; status: BashStatus }> {
-  const result = await ctx.runtime.call(
-    "shell_kill",
-    { sessionKey: ctx.sessionKey, shellId: body.shell_id },
-    ctx.signal,
-  );
+  const result = await ctx.runtime
+    .call("shell_kill", { sessionKey: ctx.sessionKey, shellId: body.shell_id }, ctx.signal)
+    .catch((error: unknown) => {
+      if (killedByRestart(ctx, body.shell_id, error) === undefined) throw error;
+      const message = `background command ${body.shell_id} was killed when the sandbox restarted`;
+      return { message, status: "killed" as const };
+    });
   return { message: result.message, shell_id: body.shell_id, status: result.status };
 }
 
@@ -91,6 +148,7 @@ export async function killBash(
 export async function endShellSession(
   ctx: Pick<ToolContext, "runtime" | "sessionKey">,
 ): Promise<void> {
+  startedIds.delete(ctx.sessionKey);
   await ctx.runtime.call("shell_end", { sessionKey: ctx.sessionKey });
 }
 
