@@ -23,15 +23,15 @@ export async function chat(): Promise<number> {
   const out = process.stdout;
   const client = createClient({ baseUrl, token, sandbox });
 
-  if (reused) await client.getSandbox();
-  else await client.createSandbox();
-
   const controller = new AbortController();
+  let creating: Promise<unknown> = Promise.resolve();
   let finished: Promise<void> | undefined;
   const finish = (): Promise<void> => {
     finished ??= (async () => {
       controller.abort(new Error("The chat ended"));
       if (!reused) {
+        // A Ctrl-C while the sandbox is being created: let it exist first, then destroy it.
+        await creating.catch(() => {});
         await client.destroySandbox().catch(() => {});
         out.write(style.dim(`\nSandbox ${sandbox} destroyed.\n`));
       }
@@ -42,6 +42,9 @@ export async function chat(): Promise<number> {
   const interrupt = () => void finish().then(() => process.exit(130));
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
+
+  creating = reused ? client.getSandbox() : client.createSandbox();
+  await creating;
 
   const line = "═".repeat(50);
   out.write(
