@@ -9,7 +9,10 @@ export interface CallOptions {
   /** Aborts the call; it then rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
   /**
-   * The HTTP timeout of this call, in milliseconds.
+   * The HTTP timeout of this call, in milliseconds. `bash` and long-polling `bashOutput` calls
+   * still get at least their own duration (the command's `timeout`, `waitMs`) plus 30 s, so a
+   * short value cannot cut off an answer the server is rightly still preparing; use `signal`
+   * to give up sooner.
    * @default the client's `timeout`
    */
   requestTimeout?: number | undefined;
