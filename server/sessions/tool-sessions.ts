@@ -74,16 +74,24 @@ export function createToolSessions(options: {
     };
   }
 
+  /** Where a snapshot stands now: in a call or touched since, already ended, or still idle. */
+  function stateOf(record: ToolSessionRecord): "used" | "gone" | "idle" {
+    if (inFlight.has(record.key)) return "used";
+    const current = store.find(record.sessionId);
+    if (current?.key !== record.key) return "gone";
+    return current.lastUsed > record.lastUsed ? "used" : "idle";
+  }
+
   /** Ends an idle session unless it is in use or runs background commands; true when it ended. */
   async function expire(record: ToolSessionRecord): Promise<boolean> {
-    if (inFlight.has(record.key)) return false;
+    const before = stateOf(record);
+    if (before !== "idle") return before === "gone";
     const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
-    if (runtime) {
-      if (await sessionIsBusy({ runtime, sessionKey: record.key })) return false;
-      // A call may have entered while we asked the sandbox.
-      if (inFlight.has(record.key)) return false;
-      await endShellSession({ runtime, sessionKey: record.key });
-    }
+    if (runtime && (await sessionIsBusy({ runtime, sessionKey: record.key }))) return false;
+    // A call may have come and gone while we awaited: `record` is a snapshot, re-read the row.
+    const after = stateOf(record);
+    if (after !== "idle") return after === "gone";
+    if (runtime) await endShellSession({ runtime, sessionKey: record.key });
     store.remove(record.key);
     return true;
   }
