@@ -1,17 +1,19 @@
 import type { ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { AgentError } from "../agent/failure.ts";
-import type {
-  AgentMethodName,
-  AgentParams,
-  AgentResponse,
-  AgentResult,
-} from "../agent/protocol.ts";
+import type { AgentFailure, AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
+
+/**
+ * The longest answer line accepted: the largest legitimate one is a 20 MiB image as base64 in
+ * JSON (about 27 MiB), so this leaves room while bounding what a sandbox can make us buffer.
+ */
+export const maxAgentLineBytes: number = 64 * 1024 ** 2;
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
+
+type Answer = { id: number; result: unknown } | { id: number; error: AgentFailure };
 
 /** The server's end of an agent's stdio: numbered requests, cancels, and the answers. */
 export interface AgentConnection {
@@ -20,46 +22,135 @@ export interface AgentConnection {
     params: AgentParams<M>,
     signal?: AbortSignal,
   ): Promise<AgentResult<M>>;
-  /** Resolves when the agent's output ends (the process is gone or going). */
+  /** Resolves when the agent's output ends or breaks the protocol (stop the sandbox then). */
   readonly closed: Promise<void>;
+  /** Whether `closed` has happened: no call can succeed any more. */
+  readonly isClosed: boolean;
 }
 
-/** Speaks the agent protocol over a child process's stdin and stdout. */
-export function connectAgent(child: ChildProcess): AgentConnection {
+/** Options of `connectAgent`. */
+export interface ConnectOptions {
+  /** Where a protocol violation is reported. @default console.error */
+  log?: (line: string) => void;
+}
+
+/** Checks one answer line's shape; returns the answer, or why it is not one. */
+function parseAnswer(text: string): Answer | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return "a line that is not JSON";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "a line that is not a JSON object";
+  }
+  const answer = value as { id?: unknown; result?: unknown; error?: unknown };
+  if (!Number.isSafeInteger(answer.id)) return "an answer without an integer id";
+  const hasResult = Object.hasOwn(answer, "result");
+  const hasError = Object.hasOwn(answer, "error");
+  if (hasResult === hasError) return "an answer with neither or both of result and error";
+  if (hasResult) return { id: answer.id as number, result: answer.result };
+  const error = answer.error as { code?: unknown; message?: unknown } | null;
+  if (typeof error !== "object" || error === null) return "an error answer without an object";
+  if (typeof error.code !== "string" || typeof error.message !== "string") {
+    return "an error answer without a string code and message";
+  }
+  return { id: answer.id as number, error: { code: error.code, message: error.message } };
+}
+
+/**
+ * Speaks the agent protocol over a child process's stdin and stdout. The agent shares its uid
+ * with user commands, which can take over its stdout: every line is untrusted, and any line
+ * that breaks the protocol closes the connection (the runtime then stops the sandbox).
+ */
+export function connectAgent(child: ChildProcess, options: ConnectOptions = {}): AgentConnection {
   const { stdin, stdout } = child;
   if (!stdin || !stdout) throw new Error("the agent must be spawned with piped stdin and stdout");
+  const log = options.log ?? ((line: string) => console.error(line));
   const pending = new Map<number, Pending>();
+  // Cancelled calls the agent will still answer once; such an answer is expected, not forged.
+  const cancelled = new Set<number>();
   let nextId = 1;
   let isClosed = false;
-
-  const lines = createInterface({ input: stdout, crlfDelay: Number.POSITIVE_INFINITY });
-  lines.on("line", (line) => {
-    if (!line) return;
-    let response: AgentResponse;
-    try {
-      response = JSON.parse(line) as AgentResponse;
-    } catch {
-      return; // Not ours: the agent writes only JSON lines, so this is noise on stdout.
-    }
-    const waiter = pending.get(response.id);
-    if (!waiter) return;
-    pending.delete(response.id);
-    if ("error" in response)
-      waiter.reject(new AgentError(response.error.code, response.error.message));
-    else waiter.resolve(response.result);
-  });
+  let markClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
-    lines.on("close", () => {
-      isClosed = true;
-      for (const waiter of pending.values()) {
-        waiter.reject(
-          new AgentError("unavailable", "the sandbox stopped while the call ran; try again"),
-        );
-      }
-      pending.clear();
-      resolve();
-    });
+    markClosed = resolve;
   });
+
+  function close(error: AgentError): void {
+    if (isClosed) return;
+    isClosed = true;
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+    cancelled.clear();
+    markClosed();
+  }
+
+  function violate(reason: string): void {
+    if (isClosed) return;
+    log(`agent pid ${child.pid ?? "?"} broke the protocol (${reason}); stopping its sandbox`);
+    close(
+      new AgentError(
+        "unavailable",
+        "the sandbox broke the agent protocol and was stopped; try again",
+      ),
+    );
+    stdout?.destroy(); // Read nothing more from it.
+  }
+
+  function onLine(line: Buffer): void {
+    if (line.length === 0) return;
+    const answer = parseAnswer(line.toString("utf8"));
+    if (typeof answer === "string") {
+      violate(answer);
+      return;
+    }
+    const waiter = pending.get(answer.id);
+    if (!waiter) {
+      if (!cancelled.delete(answer.id))
+        violate(`an answer to call ${answer.id}, which is not waiting`);
+      return;
+    }
+    pending.delete(answer.id);
+    if ("error" in answer) waiter.reject(new AgentError(answer.error.code, answer.error.message));
+    else waiter.resolve(answer.result);
+  }
+
+  // A line splitter with a cap: readline would buffer an endless line without bound.
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
+  stdout.on("data", (chunk: Buffer) => {
+    try {
+      let start = 0;
+      while (!isClosed) {
+        const end = chunk.indexOf(10, start);
+        const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
+        if (partialBytes + piece.length > maxAgentLineBytes) {
+          partial = [];
+          violate(`a line longer than ${maxAgentLineBytes} bytes`);
+          return;
+        }
+        if (end === -1) {
+          if (piece.length > 0) partial.push(piece);
+          partialBytes += piece.length;
+          return;
+        }
+        const line = partial.length > 0 ? Buffer.concat([...partial, piece]) : piece;
+        partial = [];
+        partialBytes = 0;
+        onLine(line);
+        start = end + 1;
+      }
+    } catch (error) {
+      // Never let a sandbox's output throw out of an event handler: that would end the server.
+      violate(`a line the server could not handle: ${(error as Error).message}`);
+    }
+  });
+  stdout.on("error", () => {});
+  stdout.on("close", () =>
+    close(new AgentError("unavailable", "the sandbox stopped while the call ran; try again")),
+  );
   // A write to an agent that just died must not crash the server.
   stdin.on("error", () => {});
 
@@ -75,7 +166,8 @@ export function connectAgent(child: ChildProcess): AgentConnection {
     const id = nextId++;
     return new Promise<AgentResult<M>>((resolve, reject) => {
       const onAbort = () => {
-        pending.delete(id);
+        if (!pending.delete(id)) return;
+        cancelled.add(id);
         stdin?.write(`${JSON.stringify({ cancel: id })}\n`);
         reject(signal?.reason);
       };
@@ -94,5 +186,11 @@ export function connectAgent(child: ChildProcess): AgentConnection {
     });
   }
 
-  return { call, closed };
+  return {
+    call,
+    closed,
+    get isClosed() {
+      return isClosed;
+    },
+  };
 }

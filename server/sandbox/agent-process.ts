@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { AgentError } from "../agent/failure.ts";
-import { connectAgent } from "./agent-connection.ts";
+import { type ConnectOptions, connectAgent } from "./agent-connection.ts";
 import type { SandboxRuntime } from "./backend.ts";
 
 const startTimeoutMs = 30_000;
@@ -13,10 +13,14 @@ const stderrKeep = 4096;
 /** How to end the sandbox's processes: called once by `stop()` and when the agent dies. */
 export type Terminate = () => Promise<void>;
 
-/** Waits for the agent to answer a ping and returns the runtime; kills it on failure. */
+/**
+ * Waits for the agent to answer a ping and returns the runtime; kills it on failure. An agent
+ * that breaks the protocol (see `connectAgent`) stops the sandbox like an agent that died.
+ */
 export async function runtimeFromProcess(
   child: ChildProcess,
   terminate: Terminate,
+  options: ConnectOptions = {},
 ): Promise<SandboxRuntime> {
   let stderrTail = "";
   child.stderr?.setEncoding("utf8");
@@ -29,7 +33,7 @@ export async function runtimeFromProcess(
     else child.once("exit", () => resolve());
     child.once("error", () => resolve());
   });
-  const connection = connectAgent(child);
+  const connection = connectAgent(child, options);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -59,5 +63,11 @@ export async function runtimeFromProcess(
   } finally {
     clearTimeout(timer);
   }
-  return { call: connection.call, stop, stopped };
+  const call: SandboxRuntime["call"] = (method, params, signal) =>
+    connection.call(method, params, signal).catch(async (error: unknown) => {
+      // A call lost with its sandbox answers once the stop is done, so a retry starts afresh.
+      if (connection.isClosed) await stopped.catch(() => {});
+      throw error;
+    });
+  return { call, stop, stopped };
 }
