@@ -1,11 +1,13 @@
 /**
  * write and edit inside the sandbox: atomic replace (temp file in the same directory + rename,
- * the old mode kept) with the read-before-write check done right before the rename.
+ * the old mode kept) with the read-before-write check done right before the rename, and one
+ * change per file at a time (path-lock.ts) so the check and the rename act as one step.
  */
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AgentError } from "../failure.ts";
+import { withPathLock } from "./path-lock.ts";
 import { checkToolPath, fileError, toLocalPath, toSandboxPath } from "./paths.ts";
 import type { AgentStamp, ExpectedStamp } from "./protocol.ts";
 import { openRegular } from "./read.ts";
@@ -108,10 +110,13 @@ export async function writeTool(params: {
 }): Promise<{ bytesWritten: number; created: boolean; stamp: AgentStamp }> {
   const shown = checkToolPath(params.path);
   const data = Buffer.from(params.content, "utf8");
+  const local = toLocalPath(shown);
   try {
-    const target = await resolveTarget(toLocalPath(shown));
-    const result = await replaceAtomically(target, shown, data, params.expect);
-    return { bytesWritten: data.length, ...result };
+    return await withPathLock(local, async () => {
+      const target = await resolveTarget(local);
+      const result = await replaceAtomically(target, shown, data, params.expect);
+      return { bytesWritten: data.length, ...result };
+    });
   } catch (error) {
     fileError(error, shown);
   }
@@ -127,50 +132,53 @@ export async function editTool(params: {
 }): Promise<{ replacements: number; stamp: AgentStamp }> {
   const shown = checkToolPath(params.path);
   const local = toLocalPath(shown);
-  const handle = await openRegular(local, shown);
-  let text: string;
-  let stamp: AgentStamp;
-  try {
-    stamp = stampOf(await handle.stat({ bigint: true }));
-    checkExpectation(shown, stamp, params.expect);
-    if (stamp.size > maxEditBytes) {
+  // The read, the check and the replace under one lock: no other change lands in between.
+  return withPathLock(local, async () => {
+    const handle = await openRegular(local, shown);
+    let text: string;
+    let stamp: AgentStamp;
+    try {
+      stamp = stampOf(await handle.stat({ bigint: true }));
+      checkExpectation(shown, stamp, params.expect);
+      if (stamp.size > maxEditBytes) {
+        throw new AgentError(
+          "payload_too_large",
+          `${shown} is larger than ${maxEditBytes} bytes; edit it with the shell`,
+        );
+      }
+      const bytes = await handle.readFile();
+      if (bytes.subarray(0, 65536).includes(0)) {
+        throw new AgentError(
+          "unsupported_file",
+          `${shown} is a binary file; edit works on text only`,
+        );
+      }
+      text = bytes.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+    const count = text.split(params.oldString).length - 1;
+    if (count === 0) {
       throw new AgentError(
-        "payload_too_large",
-        `${shown} is larger than ${maxEditBytes} bytes; edit it with the shell`,
+        "no_match",
+        `old_string was not found in ${shown}; read the file and copy the text exactly`,
       );
     }
-    const bytes = await handle.readFile();
-    if (bytes.subarray(0, 65536).includes(0)) {
+    if (count > 1 && !params.replaceAll) {
       throw new AgentError(
-        "unsupported_file",
-        `${shown} is a binary file; edit works on text only`,
+        "ambiguous_match",
+        `found ${count} occurrences of old_string in ${shown}; add surrounding context to make it unique, or set replace_all`,
       );
     }
-    text = bytes.toString("utf8");
-  } finally {
-    await handle.close();
-  }
-  const count = text.split(params.oldString).length - 1;
-  if (count === 0) {
-    throw new AgentError(
-      "no_match",
-      `old_string was not found in ${shown}; read the file and copy the text exactly`,
-    );
-  }
-  if (count > 1 && !params.replaceAll) {
-    throw new AgentError(
-      "ambiguous_match",
-      `found ${count} occurrences of old_string in ${shown}; add surrounding context to make it unique, or set replace_all`,
-    );
-  }
-  const updated = params.replaceAll
-    ? text.split(params.oldString).join(params.newString)
-    : text.replace(params.oldString, () => params.newString);
-  try {
-    const target = await resolveTarget(local);
-    const result = await replaceAtomically(target, shown, Buffer.from(updated, "utf8"), stamp);
-    return { replacements: params.replaceAll ? count : 1, stamp: result.stamp };
-  } catch (error) {
-    fileError(error, shown);
-  }
+    const updated = params.replaceAll
+      ? text.split(params.oldString).join(params.newString)
+      : text.replace(params.oldString, () => params.newString);
+    try {
+      const target = await resolveTarget(local);
+      const result = await replaceAtomically(target, shown, Buffer.from(updated, "utf8"), stamp);
+      return { replacements: params.replaceAll ? count : 1, stamp: result.stamp };
+    } catch (error) {
+      fileError(error, shown);
+    }
+  });
 }
