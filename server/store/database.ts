@@ -2,7 +2,7 @@
  * The server's registry: one SQLite file (`<data>/lumina.db`) for users, API keys, sandboxes,
  * tool sessions and read records. Migrations are idempotent `CREATE … IF NOT EXISTS`.
  */
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { AgentError } from "../agent/failure.ts";
@@ -57,13 +57,20 @@ CREATE TABLE IF NOT EXISTS read_records (
 /** Opens (creating if needed) the registry in `dataDir` and brings its schema up to date. */
 export function openRegistry(dataDir: string): RegistryDatabase {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, "lumina.db"), { timeout: busyTimeoutMs });
+  // Only the server may read the registry (the data dir is traversable by sandbox uids). SQLite
+  // gives the -wal and -shm files the database file's mode, so that is set before they exist.
+  const path = join(dataDir, "lumina.db");
+  closeSync(openSync(path, "a", 0o600));
+  chmodSync(path, 0o600);
+  const db = new Database(path, { timeout: busyTimeoutMs });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.exec(schema);
-  // Only the server may read the registry (the sandbox storage next to it is traversable).
-  chmodSync(join(dataDir, "lumina.db"), 0o600);
+  // Side files left by an older server, created before the database file was private.
+  for (const side of ["-wal", "-shm", "-journal"]) {
+    if (existsSync(path + side)) chmodSync(path + side, 0o600);
+  }
   return db;
 }
 
