@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -11,7 +10,10 @@ let bundled: Promise<string> | undefined;
 /**
  * Bundles the agent into one dependency-free ES module that the sandbox's Node runs, and
  * returns its path. Built once per server process, outside the data directory (so binding
- * it into a sandbox shows the sandbox nothing of the server's state).
+ * it into a sandbox shows the sandbox nothing of the server's state), in a fresh `mkdtemp`
+ * directory owned by the server: a predictable name in `/tmp` could be pre-created by another
+ * local user, who could then swap the agent every sandbox runs. Removed when the process exits
+ * (a killed server leaves one small directory behind).
  */
 export function agentBundlePath(): Promise<string> {
   bundled ??= buildAgent();
@@ -28,20 +30,12 @@ async function buildAgent(): Promise<string> {
     write: false,
     logLevel: "silent",
   });
-  const code = result.outputFiles[0]!.contents;
-  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-  const path = join(tmpdir(), `lumina-agent-${hash}`, "agent.mjs");
-  if (
-    existsSync(path) &&
-    createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 16) === hash
-  ) {
-    return path;
-  }
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  chmodSync(dirname(path), 0o755);
-  // Write then rename, so a concurrent server never runs a half-written agent.
-  const partial = `${path}.${process.pid}.tmp`;
-  writeFileSync(partial, code, { mode: 0o644 });
-  renameSync(partial, path);
+  const dir = mkdtempSync(join(tmpdir(), "lumina-agent-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "agent.mjs");
+  writeFileSync(path, result.outputFiles[0]!.contents, { mode: 0o644 });
+  // Readable and traversable by every sandbox uid, writable by the server alone.
+  chmodSync(path, 0o644);
+  chmodSync(dir, 0o755);
   return path;
 }

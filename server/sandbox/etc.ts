@@ -3,12 +3,12 @@
  * host's whole `/etc`. A few host entries that programs need and that hold no secrets are bound
  * over it read-only (see `etcBinds`).
  */
-import { createHash } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -56,35 +56,33 @@ function files(): Record<string, string> {
   };
 }
 
-let generated: string | undefined;
+const generated = new Map<string, string>();
 
-/** Builds the generated `/etc` (once per content, root-owned, world-readable) and returns its host path. */
+/**
+ * Builds the generated `/etc` and returns its host path: one fresh `mkdtemp` directory per
+ * content and server process (root-owned, world-readable, writable by the server alone), never a
+ * predictable name another local user could pre-create. Removed when the process exits.
+ */
 export function generatedEtcDir(): string {
   const content = files();
-  const hash = createHash("sha256").update(JSON.stringify(content)).digest("hex").slice(0, 16);
-  const dir = join(tmpdir(), `lumina-etc-${hash}`);
-  if (generated === dir && existsSync(join(dir, "passwd"))) return dir;
-  if (!existsSync(join(dir, "passwd"))) {
-    const partial = `${dir}.${process.pid}.tmp`;
-    rmSync(partial, { recursive: true, force: true });
-    mkdirSync(partial, { mode: 0o755 });
-    for (const [name, text] of Object.entries(content)) {
-      writeFileSync(join(partial, name), text, { mode: 0o644 });
-    }
-    symlinkSync("/usr/share/zoneinfo/Etc/UTC", join(partial, "localtime"));
-    // Mount points for the read-only binds of `etcBinds`.
-    for (const host of etcBinds) {
-      const name = host.slice("/etc/".length);
-      if (!existsSync(host)) continue;
-      if (statSync(host).isDirectory()) mkdirSync(join(partial, name));
-      else writeFileSync(join(partial, name), "", { mode: 0o644 });
-    }
-    try {
-      renameSync(partial, dir);
-    } catch {
-      rmSync(partial, { recursive: true, force: true }); // Another server won the race.
-    }
+  const key = JSON.stringify(content);
+  const known = generated.get(key);
+  if (known && existsSync(join(known, "passwd"))) return known;
+  const dir = mkdtempSync(join(tmpdir(), "lumina-etc-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(content)) {
+    writeFileSync(join(dir, name), text, { mode: 0o644 });
+    chmodSync(join(dir, name), 0o644); // Whatever the umask: every sandbox uid reads these.
   }
-  generated = dir;
+  symlinkSync("/usr/share/zoneinfo/Etc/UTC", join(dir, "localtime"));
+  // Mount points for the read-only binds of `etcBinds`.
+  for (const host of etcBinds) {
+    const name = host.slice("/etc/".length);
+    if (!existsSync(host)) continue;
+    if (statSync(host).isDirectory()) mkdirSync(join(dir, name));
+    else writeFileSync(join(dir, name), "");
+  }
+  chmodSync(dir, 0o755);
+  generated.set(key, dir);
   return dir;
 }
