@@ -1,5 +1,6 @@
 /** Sandbox records: who owns which name, its storage id and its dedicated host uid. */
 import { randomBytes } from "node:crypto";
+import { AgentError } from "../agent/failure.ts";
 import type { RegistryDatabase } from "./database.ts";
 import { guarded } from "./database.ts";
 
@@ -43,11 +44,20 @@ function toRecord(row: SandboxRow): SandboxRecord {
   };
 }
 
+/** How many host uids one data directory may hand out: one block of 65536. */
+export const hostUidBlockSize = 65_536;
+
 /**
  * Creates the sandbox store. Host uids come from `hostUidBase` upwards through a counter that
  * only grows, so a uid is never handed to a second sandbox (not even after the first is gone).
+ * The counter never leaves `[hostUidBase, hostUidBase + hostUidCount)`: past it lies another data
+ * directory's block, so creating a sandbox is refused (503) once the block is used up.
  */
-export function createSandboxStore(db: RegistryDatabase, hostUidBase: number): SandboxStore {
+export function createSandboxStore(
+  db: RegistryDatabase,
+  hostUidBase: number,
+  hostUidCount = hostUidBlockSize,
+): SandboxStore {
   const selectOne = db.prepare("SELECT * FROM sandboxes WHERE user = ? AND name = ?");
   const selectAll = db.prepare("SELECT * FROM sandboxes WHERE user = ? ORDER BY created_at, name");
   const insert = db.prepare(
@@ -62,6 +72,12 @@ export function createSandboxStore(db: RegistryDatabase, hostUidBase: number): S
     if (selectOne.get(user, name)) return undefined;
     const counter = readCounter.get() as { value: number } | undefined;
     const hostUid = Math.max(counter?.value ?? 0, hostUidBase);
+    if (hostUid >= hostUidBase + hostUidCount) {
+      throw new AgentError(
+        "unavailable",
+        `no sandbox host uid left: all ${hostUidCount} uids of this server's block (from ${hostUidBase}) are used; an operator can pin a fresh block with the hostUidBase option`,
+      );
+    }
     writeCounter.run(hostUid + 1);
     const record: SandboxRecord = {
       id: randomBytes(12).toString("hex"),
