@@ -2,9 +2,10 @@
  * The bubblewrap backend: one bwrap environment per sandbox, on this machine.
  *
  * Spawn chain (root server → sandbox): `bash` (as root, minimal env: puts itself in the
- * sandbox's cgroups, closes every inherited descriptor but stdio) → `prlimit` (processes, file
- * size) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) → `bwrap` → the
- * agent (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
+ * sandbox's cgroups, closes every inherited descriptor but stdio and the args pipe) → `prlimit`
+ * (processes, file size) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
+ * `bwrap --args 3` (reads its options from fd 3 and closes it) → the agent
+ * (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
  *
  * Inside: every namespace unshared (user, pid, mount, ipc, uts, cgroup) except the network:
  * the sandbox shares the host network so `pip install` / `npm install` work. That is a
@@ -16,12 +17,13 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 import { createSandboxCgroups } from "./cgroup.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
-import { checkSpec, destroyStorage, homeDirOf, isExecutable, prepareStorage } from "./storage.ts";
+import { checkSpec, homeDirOf, isExecutable, storageSteps } from "./storage.ts";
 
 /** Where the agent bundle appears inside every sandbox. */
 export const agentPathInside = "/opt/lumina/agent.mjs";
@@ -45,14 +47,17 @@ export const sandboxEnv: Readonly<Record<string, string>> = {
 };
 
 // Runs as root (bash, no rc files): joins the cgroups given as "$1" (colon-separated), closes every descriptor
-// above 2 that the server process may have inherited, then execs the rest of the chain.
+// above 3 that the server process may have inherited (fd 3 is bwrap's args pipe), then execs the rest of the chain.
 const launcher = [
   'IFS=: ; for f in $1; do echo $$ > "$f" || exit 97; done; shift',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-  'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
+  'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 3 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
   // An empty environment from here on: bwrap's own /proc/<pid>/environ is what pid 1 shows inside.
   'exec /usr/bin/env -i "$@"',
 ].join("\n");
+
+const probeArgs =
+  "--unshare-all --unshare-user --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 -- /usr/bin/true";
 
 /** Whether bubblewrap (and the tools of the spawn chain) can run sandboxes here. */
 export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise<boolean> {
@@ -61,35 +66,19 @@ export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise
   }
   // Namespaces may still be forbidden (a container without user namespaces): try one.
   return new Promise((resolve) => {
-    const probe = spawn(
-      bwrapPath,
-      [
-        "--unshare-all",
-        "--unshare-user",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--",
-        "/usr/bin/true",
-      ],
-      { stdio: "ignore", env: {} },
-    );
+    const probe = spawn(bwrapPath, probeArgs.split(" "), { stdio: "ignore", env: {} });
     probe.on("error", () => resolve(false));
     probe.on("exit", (code) => resolve(code === 0));
   });
 }
 
-/** The bwrap arguments for one sandbox (everything after `bwrap`). */
+/**
+ * The bwrap options for one sandbox (everything after `bwrap` but the command). They reach bwrap
+ * through `--args 3`, never its command line: `/proc/1/cmdline` inside is bwrap's own.
+ */
 export function bwrapArgs(
   spec: SandboxSpec,
   agentBundle: string,
-  nodePath: string,
   extra: readonly string[] = [],
 ): string[] {
   const args = [
@@ -148,7 +137,6 @@ export function bwrapArgs(
   );
   args.push(...extra);
   for (const [name, value] of Object.entries(sandboxEnv)) args.push("--setenv", name, value);
-  args.push("--", nodePath, agentPathInside);
   return args;
 }
 
@@ -156,14 +144,16 @@ export function bwrapArgs(
 export function createBubblewrapBackend(options: BubblewrapOptions = {}): SandboxBackend {
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
+  const storage = storageSteps(true);
   return {
     kind: "bubblewrap",
-    prepare: (spec) => prepareStorage(spec, true),
+    prepare: storage.prepare,
     async start(spec): Promise<SandboxRuntime> {
       checkSpec(spec);
-      await prepareStorage(spec, true);
+      await storage.ensure(spec);
       const bundle = await agentBundlePath();
       const cgroups = await createSandboxCgroups(spec.id, spec.limits);
+      const options = bwrapArgs(spec, bundle, cgroups.bwrapArgs);
       const { maxProcesses, maxFileSize } = spec.limits;
       const child = spawn(
         "/usr/bin/bash",
@@ -186,11 +176,18 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
           "--clear-groups",
           "--",
           bwrapPath,
-          ...bwrapArgs(spec, bundle, nodePath, cgroups.bwrapArgs),
+          "--args",
+          "3",
+          "--",
+          nodePath,
+          agentPathInside,
         ],
         // Never the server's environment: /proc/1/environ inside shows the spawner's.
-        { stdio: ["pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
+        { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
       );
+      const argsPipe = child.stdio[3] as Writable;
+      argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
+      argsPipe.end(options.map((arg) => `${arg}\0`).join(""));
       return runtimeFromProcess(child, async () => {
         try {
           if (child.pid) process.kill(-child.pid, "SIGKILL");
@@ -199,6 +196,6 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
         await cgroups.remove();
       });
     },
-    destroy: (spec) => destroyStorage(spec),
+    destroy: storage.destroy,
   };
 }

@@ -57,6 +57,38 @@ export async function destroyStorage(spec: SandboxSpec): Promise<void> {
   await rm(spec.storageDir, { recursive: true, force: true });
 }
 
+/** A backend's storage steps (see `storageSteps`). */
+export interface StorageSteps {
+  /** Creates the storage (the backend's `prepare`). */
+  prepare(spec: SandboxSpec): Promise<void>;
+  /** Creates the storage unless `prepare` just did (called by the backend's `start`). */
+  ensure(spec: SandboxSpec): Promise<void>;
+  /** Deletes the storage for good (the backend's `destroy`). */
+  destroy(spec: SandboxSpec): Promise<void>;
+}
+
+/**
+ * The storage steps of one backend. The manager calls `prepare` then `start`: the mark left by
+ * `prepare` lets `start` skip a second full pass, while a `start` on its own still prepares.
+ */
+export function storageSteps(owned: boolean): StorageSteps {
+  const justPrepared = new Set<string>();
+  return {
+    async prepare(spec) {
+      await prepareStorage(spec, owned);
+      justPrepared.add(spec.id);
+    },
+    async ensure(spec) {
+      // One-shot: a later start (storage maybe gone meanwhile) prepares again.
+      if (!justPrepared.delete(spec.id)) await prepareStorage(spec, owned);
+    },
+    async destroy(spec) {
+      justPrepared.delete(spec.id);
+      await destroyStorage(spec);
+    },
+  };
+}
+
 /** Whether a path exists and is executable by us. */
 export async function isExecutable(path: string): Promise<boolean> {
   try {

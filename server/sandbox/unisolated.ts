@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { SandboxBackend, SandboxRuntime } from "./backend.ts";
-import { checkSpec, destroyStorage, homeDirOf, prepareStorage } from "./storage.ts";
+import { checkSpec, homeDirOf, storageSteps } from "./storage.ts";
 
 /** Options of the unisolated backend. */
 export interface UnisolatedOptions {
@@ -22,12 +22,13 @@ export interface UnisolatedOptions {
 /** Creates the unisolated (development-only) backend. */
 export function createUnisolatedBackend(options: UnisolatedOptions = {}): SandboxBackend {
   const nodePath = options.nodePath ?? process.execPath;
+  const storage = storageSteps(false);
   return {
     kind: "none",
-    prepare: (spec) => prepareStorage(spec, false),
+    prepare: storage.prepare,
     async start(spec): Promise<SandboxRuntime> {
       checkSpec(spec);
-      await prepareStorage(spec, false);
+      await storage.ensure(spec);
       const home = homeDirOf(spec);
       const child = spawn(nodePath, [await agentBundlePath()], {
         cwd: home,
@@ -49,6 +50,6 @@ export function createUnisolatedBackend(options: UnisolatedOptions = {}): Sandbo
         } catch {}
       });
     },
-    destroy: (spec) => destroyStorage(spec),
+    destroy: storage.destroy,
   };
 }

@@ -52,6 +52,37 @@ describe("secrets", () => {
     }
   });
 
+  it("no process's command line or environment inside shows the data path or the storage id", async () => {
+    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const { output } = await lumina.bash(
+      "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; tr '\\0' '\\n' < $p/environ; done 2>/dev/null; echo ---; tr '\\0' ' ' < /proc/1/cmdline",
+    );
+    // bwrap reads its options from a pipe: pid 1 (bwrap itself) shows only the command.
+    expect(output.split("---\n")[1]).toMatch(
+      /^\S*bwrap --args 3 -- \S+ \/opt\/lumina\/agent\.mjs\s*$/,
+    );
+    for (const needle of [server.dataDir, id, "sandboxes/"]) expect(output).not.toContain(needle);
+  });
+
+  it("bwrap's args pipe (fd 3, a socket) reaches neither bwrap's init nor the agent", async () => {
+    const { output } = await lumina.bash(
+      "for p in /proc/[0-9]*; do case $(tr '\\0' ' ' < $p/cmdline) in *bwrap*|*agent.mjs*) for f in $p/fd/*; do echo \"$f $(readlink $f)\"; done;; esac; done 2>/dev/null",
+    );
+    const sockets = output.split("\n").filter((line) => line.includes(" socket:"));
+    // Inherited, the pipe would hold fd 3 (Node opens its own descriptors at the lowest free number).
+    expect(output).toMatch(/^\/proc\/\d+\/fd\/3 /m);
+    expect(output).not.toMatch(/^\/proc\/\d+\/fd\/3 socket:/m);
+    expect(sockets.filter((line) => line.startsWith("/proc/1/")).length).toBe(2);
+  });
+
+  it("mountinfo shows no data path but the home bind's own root (see docs/security.md)", async () => {
+    const home = await hostHomeOf(server, lumina);
+    const { output } = await lumina.bash("cat /proc/self/mountinfo");
+    const leaking = output.split("\n").filter((line) => line.includes(server.dataDir));
+    // The kernel shows a bind mount's source path; only the /home/user mount may carry it.
+    for (const line of leaking) expect(line.split(" ").slice(3, 5)).toEqual([home, "/home/user"]);
+  });
+
   it("no sandbox process holds a descriptor of a host file (only stdio, pipes and its own)", async () => {
     const { output } = await lumina.bash(
       "for p in /proc/[0-9]*; do for f in $p/fd/*; do readlink $f; done; done 2>/dev/null | sort -u",
