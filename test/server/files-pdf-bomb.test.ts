@@ -1,0 +1,86 @@
+/**
+ * A PDF bomb: a few hundred KB whose content stream inflates to ~400 MB. Its text is extracted
+ * outside the server's process, so the read ends in a clean 4xx, the server answers health
+ * checks meanwhile, and its memory does not balloon.
+ */
+import { writeFile as hostWrite } from "node:fs/promises";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LuminaClient } from "../../src/index.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
+
+let server: TestServer;
+let lumina: LuminaClient;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  lumina = await newSandboxClient(server);
+});
+afterAll(() => server?.close());
+
+/** A one-page PDF whose content stream is `inflatedBytes` zeros, FlateDecode-compressed. */
+function bombPdf(inflatedBytes: number): Buffer {
+  const stream = deflateSync(Buffer.alloc(inflatedBytes), { level: 9 });
+  const objects: (string | Buffer)[] = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R >>",
+    stream,
+  ];
+  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n", "latin1")];
+  let length = parts[0]!.length;
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    const object =
+      typeof body === "string"
+        ? Buffer.from(`${i + 1} 0 obj\n${body}\nendobj\n`, "latin1")
+        : Buffer.concat([
+            Buffer.from(
+              `${i + 1} 0 obj\n<< /Length ${body.length} /Filter /FlateDecode >>\nstream\n`,
+            ),
+            body,
+            Buffer.from("\nendstream\nendobj\n"),
+          ]);
+    offsets.push(length);
+    parts.push(object);
+    length += object.length;
+  });
+  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) tail += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  return Buffer.concat([...parts, Buffer.from(tail, "latin1")]);
+}
+
+describe("read: a PDF bomb", () => {
+  it("answers a clean 4xx while the server stays responsive and small", async () => {
+    const home = await hostHomeOf(server, lumina);
+    const pdf = bombPdf(400 * 1024 * 1024);
+    expect(pdf.length).toBeLessThan(1024 * 1024);
+    await hostWrite(join(home, "bomb.pdf"), pdf);
+
+    const rssBefore = process.memoryUsage.rss();
+    let rssPeak = rssBefore;
+    let done = false;
+    const reading = expectToolError(lumina.read("/home/user/bomb.pdf"), 400, "unsupported_file");
+    void reading.finally(() => {
+      done = true;
+    });
+    const healthTimes: number[] = [];
+    while (!done) {
+      const started = Date.now();
+      const health = await fetch(`${server.url}/v1/health`);
+      expect(health.status).toBe(200);
+      healthTimes.push(Date.now() - started);
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await reading).toMatch(/too large or complex/);
+    // The server's process (this one) never held the inflated stream.
+    expect(rssPeak - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    expect(healthTimes.length).toBeGreaterThan(0);
+    expect(Math.max(...healthTimes)).toBeLessThan(2000);
+    expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+  }, 60_000);
+});
