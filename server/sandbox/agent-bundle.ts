@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,8 +15,13 @@ let bundled: Promise<string> | undefined;
  * local user, who could then swap the agent every sandbox runs. Removed when the process exits
  * (a killed server leaves one small directory behind).
  */
-export function agentBundlePath(): Promise<string> {
-  bundled ??= buildAgent();
+export async function agentBundlePath(): Promise<string> {
+  const current = bundled ?? buildAgent();
+  bundled = current;
+  const path = await current;
+  if (existsSync(path)) return path;
+  // A /tmp cleaner removed it under a long-running server: build a fresh one (once).
+  if (bundled === current) bundled = buildAgent();
   return bundled;
 }
 

@@ -7,6 +7,7 @@
 import { createHash, randomInt } from "node:crypto";
 import {
   chmod,
+  chown,
   lstat,
   mkdir,
   mkdtemp,
@@ -101,7 +102,6 @@ describe("the agent bundle and the generated /etc", () => {
     await mkdir(planted, { recursive: true });
     await writeFile(join(planted, "agent.mjs"), "process.exit(42); // planted\n");
     const attacker = 1_999_000_000 + randomInt(1_000_000);
-    const { chown } = await import("node:fs/promises");
     await chown(planted, attacker, attacker);
     await chown(join(planted, "agent.mjs"), attacker, attacker);
     const next = await (
@@ -110,6 +110,15 @@ describe("the agent bundle and the generated /etc", () => {
     expect(dirname(next)).not.toBe(planted);
     expect((await lstat(dirname(next))).uid).toBe(process.getuid!());
     expect(await readFile(next, "utf8")).not.toContain("planted");
+  });
+
+  it("a bundle a /tmp cleaner removed is built afresh", async () => {
+    const bundles = await freshImport<BundleModule>("../../server/sandbox/agent-bundle.ts");
+    const first = await bundles.agentBundlePath();
+    await rm(dirname(first), { recursive: true });
+    const second = await bundles.agentBundlePath();
+    expect(second).not.toBe(first);
+    expect((await stat(second)).size).toBeGreaterThan(1000);
   });
 });
 
