@@ -1,5 +1,5 @@
-/** API keys: 64 hex characters, stored only as SHA-256 digests, compared in constant time. */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+/** API keys: 64 hex characters, stored only as SHA-256 digests and looked up by digest. */
+import { createHash, randomBytes } from "node:crypto";
 import type { KeyStore } from "../store/keys.ts";
 
 const apiKeyShape = /^[0-9a-f]{64}$/i;
@@ -49,14 +49,10 @@ export function parseApiKeyList(text: string): { user: string; key: string }[] {
 }
 
 /**
- * The user a presented API key belongs to. The token is hashed first, so every comparison is
- * between two 32-byte digests (`timingSafeEqual` never sees unequal lengths).
+ * The user a presented API key belongs to. The registry is searched by the key's SHA-256
+ * digest; no constant-time comparison is needed: an index lookup's timing could at most hint at
+ * a digest's prefix, which does not help anyone find a key (SHA-256 cannot be inverted).
  */
 export function userForApiKey(keys: KeyStore, token: string): string | undefined {
-  const presented = createHash("sha256").update(token.toLowerCase(), "utf8").digest();
-  const stored = keys.find(presented.toString("hex"));
-  if (!stored) return undefined;
-  const storedBytes = Buffer.from(stored.digest, "hex");
-  if (storedBytes.length !== presented.length) return undefined;
-  return timingSafeEqual(storedBytes, presented) ? stored.user : undefined;
+  return keys.find(digestApiKey(token.toLowerCase()))?.user;
 }

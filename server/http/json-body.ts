@@ -1,7 +1,8 @@
 /**
  * Reading a request body safely: a size limit enforced while streaming (with or without
- * Content-Length), JSON content type only, and a scan that refuses duplicate keys and deep
- * nesting before `JSON.parse` builds anything.
+ * Content-Length), JSON content type only, and a strict parse: `JSON.parse` first (so the
+ * body is known to be well-formed, and its size is already bounded), then a scan of the text
+ * that refuses duplicate keys (which `JSON.parse` would silently collapse) and deep nesting.
  */
 import { AgentError } from "../agent/failure.ts";
 
@@ -17,7 +18,10 @@ export async function readLimitedBody(request: Request, limit: number): Promise<
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      // The client hung up mid-body: a 400 (likely never seen), not a server failure.
+      throw new AgentError("invalid_request", "the request body ended early; send it again");
+    });
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
