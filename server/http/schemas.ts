@@ -10,6 +10,9 @@ export const sandboxNamePattern: RegExp = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 const text = v.string("must be a string");
 const flag = v.boolean("must be true or false");
+/** The most context lines a grep may ask for on each side of a match. */
+const maxContextLines = 1000;
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(
     v.number("must be a number"),
@@ -52,9 +55,10 @@ export const toolBodies = {
       ),
     ),
     line_numbers: v.optional(flag),
-    after: v.optional(int(0)),
-    before: v.optional(int(0)),
-    context: v.optional(int(0)),
+    // Context multiplies an answer's size (it repeats per match): bounded, like `rg -C` in practice.
+    after: v.optional(int(0, maxContextLines)),
+    before: v.optional(int(0, maxContextLines)),
+    context: v.optional(int(0, maxContextLines)),
     file_type: v.optional(text),
     case_insensitive: v.optional(flag),
     multiline: v.optional(flag),

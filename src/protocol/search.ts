@@ -23,6 +23,8 @@ export interface GrepFilesResult {
   files: string[];
   /** The number of files. */
   count: number;
+  /** Set when the server's time or size bound cut the search short (an addition to protocol v1). */
+  truncated?: boolean;
 }
 
 /** One matching line of `grep` in `content` mode. */
@@ -44,8 +46,10 @@ export interface GrepContentResult {
   mode: "content";
   /** The matching lines. */
   matches: GrepContentMatch[];
-  /** The number of matching lines. */
+  /** The number of matching lines (also those cut from `matches`). */
   totalMatches: number;
+  /** Set when the server's time or size bound cut the search short (an addition to protocol v1). */
+  truncated?: boolean;
 }
 
 /** The number of matching lines in one file. */
@@ -63,6 +67,8 @@ export interface GrepCountResult {
   counts: GrepCountEntry[];
   /** The sum of the counts. */
   total: number;
+  /** Set when the server's time or size bound cut the search short (an addition to protocol v1). */
+  truncated?: boolean;
 }
 
 /** The result of `grep`, discriminated by `mode`. */
@@ -75,8 +81,14 @@ const glob = v.object({
   search_path: v.string(),
   truncated: v.boolean(),
 });
+const truncated = v.optional(v.boolean());
 const grep = v.variant("mode", [
-  v.object({ mode: v.picklist(["files_with_matches"]), files: strings, count: v.number() }),
+  v.object({
+    mode: v.picklist(["files_with_matches"]),
+    files: strings,
+    count: v.number(),
+    truncated,
+  }),
   v.object({
     mode: v.picklist(["content"]),
     matches: v.array(
@@ -89,11 +101,13 @@ const grep = v.variant("mode", [
       }),
     ),
     total_matches: v.number(),
+    truncated,
   }),
   v.object({
     mode: v.picklist(["count"]),
     counts: v.array(v.object({ file: v.string(), count: v.number() })),
     total: v.number(),
+    truncated,
   }),
 ]);
 

@@ -6,6 +6,8 @@ import type { AgentGrepMatch, AgentGrepParams } from "./protocol.ts";
 
 /** The most matches one answer carries; `totalMatches` still counts them all. */
 const maxMatches = 10_000;
+/** The most characters of lines and context one answer carries (context repeats per match). */
+const maxAnswerChars = 16 * 1024 * 1024;
 const maxLineChars = 2000;
 const lineMarker = " … [line truncated: longer than 2000 characters]";
 
@@ -38,9 +40,12 @@ export function collectContentMatches(
   let lines = new Map<number, string>();
   let pending: { first: number; last: number; text: string }[] = [];
   let total = 0;
+  let size = 0;
+  let full = false;
   const flush = (file: string) => {
     const out = byFile.get(file) ?? [];
     for (const match of pending) {
+      if (full) break;
       const before: string[] = [];
       for (let n = Math.max(1, match.first - params.before); n < match.first; n++) {
         const line = lines.get(n);
@@ -50,6 +55,13 @@ export function collectContentMatches(
       for (let n = match.last + 1; n <= match.last + params.after; n++) {
         const line = lines.get(n);
         if (line !== undefined) after.push(cutLine(line));
+      }
+      size += match.text.length;
+      for (const line of before) size += line.length;
+      for (const line of after) size += line.length;
+      if (size > maxAnswerChars) {
+        full = true;
+        break;
       }
       out.push({
         file,
@@ -100,5 +112,5 @@ export function collectContentMatches(
   if (pending.length > 0) flush(file);
   const files = [...byFile.keys()].sort();
   const matches = files.flatMap((name) => byFile.get(name)!);
-  return { matches, totalMatches: total, cut: total > maxMatches };
+  return { matches, totalMatches: total, cut: full || total > maxMatches };
 }
