@@ -102,8 +102,8 @@ describe("bash lifecycle: long calls, restart, destroy", () => {
       ),
     ).toBe(2);
     await lumina.restartSandbox();
-    const gone = await lumina.bashOutput(id).catch((error: unknown) => error);
-    expect(isToolError(gone) && gone.statusCode === 404).toBe(true);
+    // CONTRACT §3: a sandbox restart kills background commands (status killed, 128 + SIGKILL).
+    expect(await lumina.bashOutput(id)).toMatchObject({ status: "killed", exitCode: 137 });
     expect((await lumina.bash('echo "x$BEFORE_RESTART"')).output).toMatch(/^x\n$/);
     expect(await sleepers(lumina, "sleep 760")).toBe(0);
   });
