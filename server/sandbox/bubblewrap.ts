@@ -152,7 +152,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       checkSpec(spec);
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
-      const cgroups = await createSandboxCgroups(spec.id, spec.limits);
+      const cgroups = await createSandboxCgroups(spec.id, spec.limits, spec.hostUid);
       const options = bwrapArgs(spec, bundle, cgroups.bwrapArgs);
       const { maxProcesses, maxFileSize } = spec.limits;
       const child = spawn(
