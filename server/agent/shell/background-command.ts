@@ -1,8 +1,10 @@
 /**
- * A command started with `run_in_background`: its own session and process group, its output
- * drained into a bounded buffer, read by byte cursor with optional line filter and long-poll.
+ * A command started with `run_in_background`: its own session, process group and job cgroup
+ * (job-group.ts), its output drained into a bounded buffer, read by byte cursor with optional
+ * line filter and long-poll.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { JobGroup } from "./job-group.ts";
 import { OutputBuffer, wholeCharacterLength } from "./output-buffer.ts";
 import { signalNumber } from "./persistent-shell.ts";
 import { killProcessTree } from "./process-tree.ts";
@@ -21,8 +23,13 @@ export interface BackgroundRead {
 /** How much output a background command keeps (the oldest is dropped first). */
 export const backgroundBufferBytes = 1024 * 1024;
 
+// dash (no startup files, no imported functions) joins the job group, then becomes the same
+// bash as without one, so the command cannot fork before it is in the group.
+const enterGroup = 'echo $$ > "$1"; exec /bin/bash --noprofile --norc -c "$2"';
+
 export class BackgroundCommand {
   private readonly child: ChildProcess;
+  private readonly group: JobGroup | undefined;
   private readonly buffer = new OutputBuffer(backgroundBufferBytes);
   private state: BackgroundStatus = "running";
   private code: number | null = null;
@@ -37,7 +44,12 @@ export class BackgroundCommand {
     command: string,
     options: { cwd: string; env: NodeJS.ProcessEnv },
   ) {
-    this.child = spawn("/bin/bash", ["--noprofile", "--norc", "-c", `exec 2>&1\n${command}`], {
+    const script = `exec 2>&1\n${command}`;
+    this.group = JobGroup.claim();
+    const [file, args]: [string, string[]] = this.group
+      ? ["/bin/sh", ["-c", enterGroup, "lumina-job", this.group.procsFile, script]]
+      : ["/bin/bash", ["--noprofile", "--norc", "-c", script]];
+    this.child = spawn(file, args, {
       cwd: options.cwd,
       env: { ...options.env, LUMINA_JOB: id },
       stdio: ["ignore", "pipe", "ignore"],
@@ -60,6 +72,7 @@ export class BackgroundCommand {
       this.child.on("error", () => finish(127));
       this.child.on("exit", (code, signal) => {
         const exitCode = code ?? 128 + signalNumber(signal);
+        this.group?.release(); // Kept (for kill) while children it left still run.
         // Let the pipe drain; orphans may hold it open, so EOF is not awaited for long.
         const timer = setTimeout(() => finish(exitCode), 100);
         if (this.child.stdout?.readableEnded) finish(exitCode);
@@ -86,6 +99,7 @@ export class BackgroundCommand {
   async kill(): Promise<void> {
     if (this.state === "running") this.killRequested = true;
     // Even after the main process ended, detached children may remain: they go too.
+    await this.group?.destroy();
     await killProcessTree({
       markers: [`LUMINA_JOB=${this.id}`],
       ...(this.child.pid && this.state === "running" ? { roots: [this.child.pid] } : {}),

@@ -3,6 +3,8 @@
  * the shell (so environment, directory, aliases and functions persist), with stdin from
  * /dev/null and stdout+stderr into the shell's output pipe between a start and an end marker
  * that carry a fresh random nonce (so no output can fake them); the end marker carries `$?`.
+ * Around the `source` the shell moves itself into the command's job cgroup and back
+ * (job-group.ts), so whatever the command forks can be found and killed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -10,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CappedOutput } from "./capped-output.ts";
+import { JobGroup, topProcsFile } from "./job-group.ts";
 import { killProcessTree, nowInTicks } from "./process-tree.ts";
 import type { Transcript } from "./transcript.ts";
 
@@ -54,6 +57,8 @@ export class PersistentShell {
   private readonly child: ChildProcess;
   private readonly commandFile: string;
   private active: ActiveCommand | undefined;
+  /** Job groups of finished commands whose background children (`cmd &`) still run. */
+  private readonly lingering = new Set<JobGroup>();
   private ended = false;
   private readonly exited: Promise<void>;
 
@@ -132,6 +137,13 @@ export class PersistentShell {
     const nonce = randomBytes(16).toString("hex");
     const job = `${this.sessionMarker.slice("LUMINA_SESSION=".length)}.${nonce.slice(0, 12)}`;
     const startTicks = nowInTicks();
+    for (const old of this.lingering) if (old.release()) this.lingering.delete(old);
+    const group = JobGroup.claim();
+    if (group) this.lingering.add(group); // Until released: stop() kills what is in it.
+    const shellPid = this.child.pid ?? 0;
+    // `>|`: noclobber must not stop the move; `|| :`: nor errexit a failed one.
+    const move = (file: string) => `builtin echo ${shellPid} >| ${quote(file)} || :; `;
+    const [enter, leave] = group ? [move(group.procsFile), move(topProcsFile)] : ["", ""];
     const output = new CappedOutput(options.maxOutputChars);
     let killed = false;
     const done = new Promise<number>((resolve) => {
@@ -148,20 +160,20 @@ export class PersistentShell {
         },
       };
     });
-    const quotedFile = `'${this.commandFile.replaceAll("'", "'\\''")}'`;
+    const quotedFile = quote(this.commandFile);
     this.child.stdin?.write(
       // xtrace is paused around the framing (its traces land outside the markers), and the
       // line ends by restoring `$?`, so the next command sees this one's status.
-      `__lumina_busy=1; export LUMINA_JOB=${job}; { __lumina_flags=$-; set +x; } 2>/dev/null; ` +
+      `__lumina_busy=1; export LUMINA_JOB=${job}; { __lumina_flags=$-; set +x; ${enter}} 2>/dev/null; ` +
         `builtin printf '__LUMINA_START_%s__' ${nonce} >&${outputFd}; [[ $__lumina_flags == *x* ]] && set -x; ` +
         `{ builtin source ${quotedFile}; } </dev/null >&${outputFd} 2>&1; ` +
-        `{ __lumina_status=$?; set +x; } 2>/dev/null; ` +
+        `{ __lumina_status=$?; set +x; ${leave}} 2>/dev/null; ` +
         `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$__lumina_status" >&${outputFd}; ` +
         `[[ $__lumina_flags == *x* ]] && set -x; __lumina_busy=; [[ $- == *e* ]] || __lumina_return "$__lumina_status"\n`,
     );
     let interrupted: Promise<void> | undefined;
     const interrupt = () => {
-      interrupted ??= this.interrupt(job, startTicks, done);
+      interrupted ??= this.interrupt(job, startTicks, done, group);
       killed = true;
     };
     const timer = setTimeout(interrupt, options.timeoutMs);
@@ -171,8 +183,11 @@ export class PersistentShell {
       // The next command must not start while the sweep still looks for this one's processes.
       if (interrupted) {
         await interrupted;
+        await group?.kill([shellPid]); // Killed: nothing of it may remain.
         await this.discardNotices();
       }
+      // Unless killed, its `cmd &` children run on (as at a terminal) in a lingering group.
+      if (group?.release()) this.lingering.delete(group);
       const text = output.text().replaceAll(`${this.commandFile}: `, "bash: ");
       transcript?.exit(killed ? 124 : exitCode, killed);
       return { output: text, exitCode: killed ? 124 : exitCode, killed, shellEnded: this.ended };
@@ -194,13 +209,19 @@ export class PersistentShell {
   }
 
   /** Kills the command's processes and unwinds the shell; the shell itself survives if it can. */
-  private async interrupt(job: string, sinceTicks: number, done: Promise<number>): Promise<void> {
+  private async interrupt(
+    job: string,
+    sinceTicks: number,
+    done: Promise<number>,
+    group: JobGroup | undefined,
+  ): Promise<void> {
     let finished = false;
     void done.then(() => {
       finished = true;
     });
     const shellPid = this.child.pid;
     for (let attempt = 0; attempt < 40 && !finished; attempt++) {
+      await group?.kill(shellPid ? [shellPid] : []);
       await killProcessTree({
         markers: [`LUMINA_JOB=${job}`],
         ...(shellPid ? { group: { id: shellPid, sinceTicks }, spare: [shellPid] } : {}),
@@ -268,8 +289,15 @@ export class PersistentShell {
       markers: [this.sessionMarker],
       ...(this.child.pid ? { roots: [this.child.pid] } : {}),
     });
+    await Promise.all([...this.lingering].map((group) => group.destroy()));
+    this.lingering.clear();
     await this.exited;
   }
+}
+
+/** `text` as one single-quoted shell word. */
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** How many bytes at the end of `data` could be the first bytes of `marker`. */
