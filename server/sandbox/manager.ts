@@ -1,38 +1,50 @@
 /**
  * Keeps track of which sandboxes run: starts them lazily (concurrent callers share one start),
  * notices when one dies, restarts and destroys them. One `SandboxManager` per server.
+ *
+ * Every lifecycle step of a sandbox (start, stop, restart, destroy) is one operation on that
+ * sandbox's queue, and no operation waits for anything queued: so none can deadlock another.
  */
+import { AgentError } from "../agent/failure.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 
 /** What `status` reports of a sandbox. */
 export type SandboxStatus = "starting" | "running" | "stopped";
 
-interface Entry {
-  starting?: Promise<SandboxRuntime>;
-  runtime?: SandboxRuntime;
-}
-
 /** Starts, tracks, restarts and destroys sandboxes on one backend. */
 export class SandboxManager {
-  readonly #entries = new Map<string, Entry>();
-  // Per-sandbox chain of lifecycle operations (start/stop/restart/destroy), so they never interleave.
+  readonly #running = new Map<string, SandboxRuntime>();
+  // A queued or running start per sandbox, shared by concurrent `ensureRunning` callers.
+  readonly #starts = new Map<string, Promise<SandboxRuntime>>();
+  // Ids whose start operation is running right now (a restart's start included).
+  readonly #startingNow = new Set<string>();
+  // Destroyed ids: a call still in flight must not bring its sandbox back.
+  readonly #destroyed = new Set<string>();
+  // Per-sandbox chain of lifecycle operations, so they never interleave.
   readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(readonly backend: SandboxBackend) {}
 
   /** Returns the running sandbox, starting it (after preparing its storage) if needed. */
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime> {
-    const entry = this.#entries.get(spec.id);
-    if (entry?.runtime) return Promise.resolve(entry.runtime);
-    if (entry?.starting) return entry.starting;
-    return this.#start(spec);
+    if (this.#destroyed.has(spec.id)) return Promise.reject(deletedError());
+    const runtime = this.#running.get(spec.id);
+    if (runtime) return Promise.resolve(runtime);
+    const shared = this.#starts.get(spec.id);
+    if (shared) return shared;
+    const starting = this.#serial(spec.id, () => this.#startNow(spec));
+    this.#starts.set(spec.id, starting);
+    const forget = () => {
+      if (this.#starts.get(spec.id) === starting) this.#starts.delete(spec.id);
+    };
+    starting.then(forget, forget);
+    return starting;
   }
 
   /** Whether the sandbox is starting, running or stopped. */
   status(id: string): SandboxStatus {
-    const entry = this.#entries.get(id);
-    if (entry?.runtime) return "running";
-    if (entry?.starting) return "starting";
+    if (this.#running.has(id)) return "running";
+    if (this.#starts.has(id) || this.#startingNow.has(id)) return "starting";
     return "stopped";
   }
 
@@ -42,13 +54,17 @@ export class SandboxManager {
   }
 
   /** Stops the sandbox and starts it again; `/home/user` is kept, everything else is fresh. */
-  async restart(spec: SandboxSpec): Promise<SandboxRuntime> {
-    await this.stop(spec.id);
-    return this.ensureRunning(spec);
+  restart(spec: SandboxSpec): Promise<SandboxRuntime> {
+    if (this.#destroyed.has(spec.id)) return Promise.reject(deletedError());
+    return this.#serial(spec.id, async () => {
+      await this.#stopNow(spec.id);
+      return this.#startNow(spec);
+    });
   }
 
-  /** Stops the sandbox and deletes its storage for good. */
+  /** Stops the sandbox and deletes its storage for good; its id can never start again. */
   destroy(spec: SandboxSpec): Promise<void> {
+    this.#destroyed.add(spec.id);
     return this.#serial(spec.id, async () => {
       await this.#stopNow(spec.id);
       await this.backend.destroy(spec);
@@ -57,43 +73,41 @@ export class SandboxManager {
 
   /** Stops every sandbox (server shutdown). */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.#entries.keys()].map((id) => this.stop(id)));
+    const ids = new Set([...this.#running.keys(), ...this.#starts.keys(), ...this.#queues.keys()]);
+    await Promise.all([...ids].map((id) => this.stop(id)));
   }
 
-  #start(spec: SandboxSpec): Promise<SandboxRuntime> {
-    const entry: Entry = {};
-    this.#entries.set(spec.id, entry);
-    const starting = this.#serial(spec.id, async () => {
+  /** Runs inside the queue: starts the sandbox unless it runs already. */
+  async #startNow(spec: SandboxSpec): Promise<SandboxRuntime> {
+    if (this.#destroyed.has(spec.id)) throw deletedError();
+    const current = this.#running.get(spec.id);
+    if (current) return current;
+    this.#startingNow.add(spec.id);
+    try {
       await this.backend.prepare(spec);
-      return this.backend.start(spec);
-    });
-    entry.starting = starting;
-    starting.then(
-      (runtime) => {
-        if (this.#entries.get(spec.id) !== entry) {
-          void runtime.stop(); // Stopped or destroyed while starting.
-          return;
-        }
-        entry.runtime = runtime;
-        delete entry.starting;
-        // A sandbox whose agent dies is forgotten, so the next call starts it afresh.
-        void runtime.stopped.then(() => {
-          if (this.#entries.get(spec.id) === entry) this.#entries.delete(spec.id);
-        });
-      },
-      () => {
-        if (this.#entries.get(spec.id) === entry) this.#entries.delete(spec.id);
-      },
-    );
-    return starting;
+      const runtime = await this.backend.start(spec);
+      this.#running.set(spec.id, runtime);
+      // A sandbox whose agent dies is forgotten, so the next call starts it afresh.
+      void runtime.stopped.then(
+        () => this.#forget(spec.id, runtime),
+        () => this.#forget(spec.id, runtime),
+      );
+      return runtime;
+    } finally {
+      this.#startingNow.delete(spec.id);
+    }
   }
 
+  /** Runs inside the queue: nothing is starting then, so only a running runtime can be there. */
   async #stopNow(id: string): Promise<void> {
-    const entry = this.#entries.get(id);
-    if (!entry) return;
-    this.#entries.delete(id);
-    const runtime = entry.runtime ?? (await entry.starting?.catch(() => undefined));
-    await runtime?.stop();
+    const runtime = this.#running.get(id);
+    if (!runtime) return;
+    this.#running.delete(id);
+    await runtime.stop();
+  }
+
+  #forget(id: string, runtime: SandboxRuntime): void {
+    if (this.#running.get(id) === runtime) this.#running.delete(id);
   }
 
   #serial<T>(id: string, operation: () => Promise<T>): Promise<T> {
@@ -106,4 +120,8 @@ export class SandboxManager {
     });
     return next;
   }
+}
+
+function deletedError(): AgentError {
+  return new AgentError("not_found", "this sandbox was deleted; create it again to use it");
 }
