@@ -47,6 +47,10 @@ export function createSandboxService(options: {
 }): SandboxService {
   const { store, sessions, control } = options;
   const byId = new Map<string, SandboxRecord>();
+  // Ids deleted (or being deleted): a tool call that found the record before must not revive it.
+  const deleted = new Set<string>();
+  const goneError = (record: SandboxRecord) =>
+    new AgentError("not_found", `no sandbox named '${record.name}'; it was deleted`);
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
     return {
@@ -70,7 +74,9 @@ export function createSandboxService(options: {
         await control.ensureRunning(specOf(record));
       } catch (error) {
         // A sandbox that could not start is not left behind to block a retry with a 409.
+        deleted.add(record.id);
         await control.destroy(specOf(record)).catch(() => {});
+        byId.delete(record.id);
         store.remove(record.id);
         throw error;
       }
@@ -87,11 +93,26 @@ export function createSandboxService(options: {
       status: control.status(record.id),
       created_at: record.createdAt,
     }),
-    ensureRunning: (record) => control.ensureRunning(specOf(record)),
+    async ensureRunning(record) {
+      if (!deleted.has(record.id)) {
+        try {
+          const runtime = await control.ensureRunning(specOf(record));
+          if (!deleted.has(record.id)) return runtime;
+        } catch (error) {
+          if (!deleted.has(record.id)) throw error;
+        }
+      }
+      // The call raced a delete: the session row it entered goes too, and it gets a 404.
+      sessions.removeForSandbox(record.id);
+      byId.delete(record.id);
+      throw goneError(record);
+    },
     async restart(record) {
+      if (deleted.has(record.id)) throw goneError(record);
       await control.restart(specOf(record));
     },
     async destroy(record) {
+      deleted.add(record.id);
       await control.destroy(specOf(record));
       sessions.removeForSandbox(record.id);
       store.remove(record.id);
@@ -99,8 +120,8 @@ export function createSandboxService(options: {
     },
     async runningRuntime(sandboxId, user) {
       const record = byId.get(sandboxId);
-      if (!record || record.user !== user || control.status(sandboxId) !== "running")
-        return undefined;
+      if (!record || record.user !== user || deleted.has(sandboxId)) return undefined;
+      if (control.status(sandboxId) !== "running") return undefined;
       return control.ensureRunning(specOf(record));
     },
   };
