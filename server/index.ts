@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
@@ -52,7 +53,10 @@ export interface LuminaServerOptions {
   maxLongPollsPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
   hostUidBase?: number;
-  /** Per-sandbox resource limits. */
+  /**
+   * Per-sandbox resource limits (see `defaultLimits`). `diskSize` is the `/home/user` quota,
+   * fixed when a sandbox is created (0: none); `maxCpus` caps a sandbox's CPU time in cores.
+   */
   limits?: Partial<SandboxLimits>;
   /** Where log lines go. @default console.error */
   log?: (line: string) => void;
@@ -81,12 +85,17 @@ function hostUidBaseOf(dataDir: string): number {
   return 200_000 + block * 65_536;
 }
 
-/** The default per-sandbox limits. */
+/**
+ * The default per-sandbox limits: an 8 GiB home, and every core but one, so a busy sandbox
+ * always leaves one to the server (one core on a single-core host).
+ */
 export const defaultLimits: SandboxLimits = {
   maxProcesses: 512,
   maxFileSize: 4 * 1024 ** 3,
   maxMemory: 2 * 1024 ** 3,
   tmpSize: 256 * 1024 ** 2,
+  diskSize: 8 * 1024 ** 3,
+  maxCpus: Math.max(1, availableParallelism() - 1),
 };
 
 const version = (
@@ -117,7 +126,10 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const backend =
     options.isolation === "none"
       ? createUnisolatedBackend()
-      : createBubblewrapBackend(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {});
+      : createBubblewrapBackend({
+          log,
+          ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+        });
   const manager = new SandboxManager(backend);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
@@ -178,6 +190,8 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await manager.stopAll();
+        // Unmounts the sandboxes' disk images; the next start mounts them again.
+        await backend.close?.();
         db.close();
       })();
       return closing;

@@ -15,6 +15,13 @@ export interface SandboxLimits {
   maxMemory: number;
   /** The size of the sandbox's private `/tmp`, in bytes. */
   tmpSize: number;
+  /**
+   * The disk quota of `/home/user` in bytes: the size of the sandbox's ext4 image, fixed when
+   * the sandbox is created. 0 or absent: no quota, the home is a plain host directory.
+   */
+  diskSize?: number;
+  /** The CPU time the sandbox may use, in cores (fractions allowed). Absent: no CPU limit. */
+  maxCpus?: number;
 }
 
 /** What a backend needs to know to build one sandbox. */
@@ -52,4 +59,6 @@ export interface SandboxBackend {
   start(spec: SandboxSpec): Promise<SandboxRuntime>;
   /** Deletes the sandbox's storage for good (the sandbox must be stopped). */
   destroy(spec: SandboxSpec): Promise<void>;
+  /** Releases what the backend holds for its sandboxes (mounted disk images); after every stop. */
+  close?(): Promise<void>;
 }

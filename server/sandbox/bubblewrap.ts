@@ -12,7 +12,8 @@
  * deliberate stance (docs/security.md): the sandbox holds no credentials, so reaching the
  * server's own port gains it nothing a stranger on the network would not have. `/usr` and a
  * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` is a sized private
- * tmpfs, `/home/user` is the persistent storage. `--die-with-parent` takes the sandbox down if
+ * tmpfs, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
+ * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
 import { spawn } from "node:child_process";
@@ -22,6 +23,7 @@ import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 import { createSandboxCgroups } from "./cgroup.ts";
+import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
 import { checkSpec, homeDirOf, isExecutable, storageSteps } from "./storage.ts";
 
@@ -34,6 +36,8 @@ export interface BubblewrapOptions {
   bwrapPath?: string;
   /** The Node binary run inside (it lives under the read-only `/usr`). @default "/usr/bin/node" */
   nodePath?: string;
+  /** Where the one warning goes if disk quotas cannot work here. @default console.error */
+  log?: (line: string) => void;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -144,7 +148,8 @@ export function bwrapArgs(
 export function createBubblewrapBackend(options: BubblewrapOptions = {}): SandboxBackend {
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
-  const storage = storageSteps(true);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const storage = storageSteps(true, createDiskImages(log));
   return {
     kind: "bubblewrap",
     prepare: storage.prepare,
@@ -197,5 +202,6 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       });
     },
     destroy: storage.destroy,
+    close: storage.close,
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Per-sandbox cgroup v1 groups (memory and pids) when the host lets us write them. The memory
+ * Per-sandbox cgroup v1 groups (memory, pids and cpu) when the host lets us write them. The memory
  * limit lives here rather than in RLIMIT_AS because V8 reserves far more address space than it
- * uses, so an address-space limit small enough to matter breaks Node. Without a writable
+ * uses, so an address-space limit small enough to matter breaks Node. The cpu group caps the
+ * sandbox at `maxCpus` cores of CPU time (CFS quota), so a busy loop cannot starve the server
+ * or other sandboxes. Without a writable
  * controller the sandbox still has RLIMIT_NPROC / RLIMIT_FSIZE and a sized /tmp.
  *
  * The pids group also appears inside at `/run/lumina/jobs` with a fixed pool of child groups
@@ -15,7 +17,14 @@ import { existsSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-const roots = { memory: "/sys/fs/cgroup/memory", pids: "/sys/fs/cgroup/pids" } as const;
+const roots = {
+  memory: "/sys/fs/cgroup/memory",
+  pids: "/sys/fs/cgroup/pids",
+  cpu: "/sys/fs/cgroup/cpu",
+} as const;
+
+/** The CFS period of a sandbox's cpu group, in µs (the kernel default). */
+export const cpuPeriodUs = 100_000;
 type Controller = keyof typeof roots;
 
 /** Where the sandbox's pids group appears inside the sandbox. */
@@ -46,7 +55,7 @@ function writable(controller: Controller): boolean {
  */
 export async function createSandboxCgroups(
   id: string,
-  limits: { maxMemory: number; maxProcesses: number },
+  limits: { maxMemory: number; maxProcesses: number; maxCpus?: number | undefined },
   hostUid: number,
 ): Promise<SandboxCgroups> {
   const dirs: string[] = [];
@@ -63,6 +72,9 @@ export async function createSandboxCgroups(
         await writeFile(join(dir, "memory.memsw.limit_in_bytes"), String(limits.maxMemory)).catch(
           () => {},
         );
+      } else if (controller === "cpu") {
+        await writeFile(join(dir, "cpu.cfs_period_us"), String(cpuPeriodUs));
+        await writeFile(join(dir, "cpu.cfs_quota_us"), cpuQuotaOf(limits.maxCpus));
       } else {
         await writeFile(join(dir, "pids.max"), String(limits.maxProcesses + 8));
         await chown(dir, 0, 0); // Never the sandbox's: it must not create groups.
@@ -100,6 +112,12 @@ export async function createSandboxCgroups(
   // Without slots the agent falls back to its process scan; the sandbox still starts.
   if (pidsDir) await createJobSlots(pidsDir, hostUid).catch(() => {});
   return groups;
+}
+
+/** The CFS quota for `maxCpus` cores per period (-1: unlimited); at least the kernel's 1 ms. */
+export function cpuQuotaOf(maxCpus: number | undefined): string {
+  if (maxCpus === undefined || !(maxCpus > 0)) return "-1";
+  return String(Math.max(1000, Math.round(maxCpus * cpuPeriodUs)));
 }
 
 /** Lets `uid` move its processes into the group `dir` (and nothing else there). */

@@ -1,12 +1,14 @@
 /**
  * A sandbox's persistent storage on the host: `<storageDir>/home`, owned by the sandbox's
  * dedicated host uid. The storage dir is 0700 and owned by that uid, so no other sandbox uid
- * can traverse into it.
+ * can traverse into it. With a disk quota, `home` is the mount point of `<storageDir>/disk.img`
+ * (server/sandbox/disk.ts).
  */
 import { constants } from "node:fs";
 import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { SandboxSpec } from "./backend.ts";
+import type { DiskImages } from "./disk.ts";
 
 const storageIdPattern = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -30,9 +32,14 @@ export function checkSpec(spec: SandboxSpec): void {
  * uid and must traverse to the home to bind it, so every ancestor gets the search bit for
  * others (`o+x`, never `o+r`): names inside stay unlistable, and each storage dir is 0700.
  */
-export async function prepareStorage(spec: SandboxSpec, owned: boolean): Promise<void> {
+export async function prepareStorage(
+  spec: SandboxSpec,
+  owned: boolean,
+  disks?: DiskImages,
+): Promise<void> {
   checkSpec(spec);
   const home = homeDirOf(spec);
+  await disks?.mountHome(spec.storageDir, home, spec.limits.diskSize ?? 0, spec.hostUid);
   await mkdir(home, { recursive: true, mode: 0o700 });
   if (!owned) return;
   await chown(spec.storageDir, spec.hostUid, spec.hostUid);
@@ -52,8 +59,10 @@ async function allowTraversal(dir: string): Promise<void> {
 }
 
 /** Deletes the storage for good (symlinks inside are removed, never followed). */
-export async function destroyStorage(spec: SandboxSpec): Promise<void> {
+export async function destroyStorage(spec: SandboxSpec, disks?: DiskImages): Promise<void> {
   checkSpec(spec);
+  // Unmounted first: the image (and its loop device) go with the directory.
+  await disks?.unmount(homeDirOf(spec));
   await rm(spec.storageDir, { recursive: true, force: true });
 }
 
@@ -65,26 +74,32 @@ export interface StorageSteps {
   ensure(spec: SandboxSpec): Promise<void>;
   /** Deletes the storage for good (the backend's `destroy`). */
   destroy(spec: SandboxSpec): Promise<void>;
+  /** Unmounts every disk image (the backend's `close`, once every sandbox stopped). */
+  close(): Promise<void>;
 }
 
 /**
  * The storage steps of one backend. The manager calls `prepare` then `start`: the mark left by
  * `prepare` lets `start` skip a second full pass, while a `start` on its own still prepares.
+ * With `disks`, homes get a disk quota (`limits.diskSize`).
  */
-export function storageSteps(owned: boolean): StorageSteps {
+export function storageSteps(owned: boolean, disks?: DiskImages): StorageSteps {
   const justPrepared = new Set<string>();
   return {
     async prepare(spec) {
-      await prepareStorage(spec, owned);
+      await prepareStorage(spec, owned, disks);
       justPrepared.add(spec.id);
     },
     async ensure(spec) {
       // One-shot: a later start (storage maybe gone meanwhile) prepares again.
-      if (!justPrepared.delete(spec.id)) await prepareStorage(spec, owned);
+      if (!justPrepared.delete(spec.id)) await prepareStorage(spec, owned, disks);
     },
     async destroy(spec) {
       justPrepared.delete(spec.id);
-      await destroyStorage(spec);
+      await destroyStorage(spec, disks);
+    },
+    async close() {
+      await disks?.unmountAll();
     },
   };
 }
