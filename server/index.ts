@@ -51,6 +51,8 @@ export interface LuminaServerOptions {
   maxRequestsPerUser?: number;
   /** Waiting `bash_output` polls per user. @default 32 */
   maxLongPollsPerUser?: number;
+  /** Sandboxes one user may have (each can take its full limits). @default 32 */
+  maxSandboxesPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
   hostUidBase?: number;
   /**
@@ -138,6 +140,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     control: manager,
     sandboxesDir: join(dataDir, "sandboxes"),
     limits: { ...defaultLimits, ...options.limits },
+    maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
   });
   const sessions = createToolSessions({
     store: sessionStore,

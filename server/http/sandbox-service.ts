@@ -44,6 +44,8 @@ export function createSandboxService(options: {
   control: SandboxControl;
   sandboxesDir: string;
   limits: SandboxLimits;
+  /** The most sandboxes one user may have; each can take its full limits. @default 32 */
+  maxSandboxesPerUser?: number;
 }): SandboxService {
   const { store, sessions, control } = options;
   const byId = new Map<string, SandboxRecord>();
@@ -62,6 +64,14 @@ export function createSandboxService(options: {
   };
   return {
     async create(user, name, eager) {
+      const most = options.maxSandboxesPerUser ?? 32;
+      // Counted and created in one synchronous step, so concurrent creates cannot both slip in.
+      if (store.list(user).length >= most) {
+        throw new AgentError(
+          "conflict",
+          `you already have ${most} sandboxes, the most one user may have; destroy one you no longer need, then create again`,
+        );
+      }
       const record = store.create(user, name, eager);
       if (!record) {
         throw new AgentError(
