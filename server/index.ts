@@ -127,7 +127,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   }
   const backend =
     options.isolation === "none"
-      ? createUnisolatedBackend()
+      ? createUnisolatedBackend({ log })
       : createBubblewrapBackend({
           log,
           ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),

@@ -193,13 +193,17 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       const argsPipe = child.stdio[3] as Writable;
       argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
       argsPipe.end(options.map((arg) => `${arg}\0`).join(""));
-      return runtimeFromProcess(child, async () => {
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {}
-        await cgroups.killAll();
-        await cgroups.remove();
-      });
+      return runtimeFromProcess(
+        child,
+        async () => {
+          try {
+            if (child.pid) process.kill(-child.pid, "SIGKILL");
+          } catch {}
+          await cgroups.killAll();
+          await cgroups.remove();
+        },
+        { log },
+      );
     },
     destroy: storage.destroy,
     close: storage.close,

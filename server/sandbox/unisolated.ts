@@ -17,6 +17,8 @@ import { checkSpec, homeDirOf, storageSteps } from "./storage.ts";
 export interface UnisolatedOptions {
   /** The Node binary that runs the agent. @default process.execPath */
   nodePath?: string;
+  /** Where the server's log lines go. @default console.error */
+  log?: (line: string) => void;
 }
 
 /** Creates the unisolated (development-only) backend. */
@@ -44,11 +46,15 @@ export function createUnisolatedBackend(options: UnisolatedOptions = {}): Sandbo
         },
         detached: true,
       });
-      return runtimeFromProcess(child, async () => {
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      });
+      return runtimeFromProcess(
+        child,
+        async () => {
+          try {
+            if (child.pid) process.kill(-child.pid, "SIGKILL");
+          } catch {}
+        },
+        options.log ? { log: options.log } : {},
+      );
     },
     destroy: storage.destroy,
   };

@@ -5,7 +5,7 @@
  * on, and the attacked sandbox starts afresh on its next call.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
@@ -45,14 +45,12 @@ let bystander: LuminaClient;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
-  server = await startTestServer();
+  server = await startTestServer({ log: (line) => logged.push(line) });
   target = await newSandboxClient(server);
   bystander = await newSandboxClient(server);
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  vi.restoreAllMocks();
 });
 
 describe("a command that takes over the agent's stdout", () => {
