@@ -51,3 +51,16 @@ it("notes background commands and timeouts, and keeps the engine's own commands 
   expect(transcript).toMatch(/\$ sleep 5\n(.*Killed.*\n)?\[exit 124, killed at its timeout\]\n/);
   expect(transcript).not.toContain("env -0");
 });
+
+it("rotates a transcript past 1 MiB, keeping the previous one as .1", async () => {
+  await worker.bash("head -c 1200000 /dev/zero | tr '\\0' x; echo");
+  await worker.bash("echo after-rotation");
+  const sizes = await watcher.bash(
+    `stat -c %s ${transcriptOf(worker)} ${transcriptOf(worker)}.1; tail -c 200 ${transcriptOf(worker)}`,
+  );
+  const [current, previous] = sizes.output.split("\n").map(Number);
+  expect(previous).toBeGreaterThan(1024 * 1024);
+  // It rotates between output chunks, so the rest of the big output starts the new file.
+  expect(current).toBeLessThan(400_000);
+  expect(sizes.output).toContain("$ echo after-rotation\nafter-rotation\n[exit 0]\n");
+});

@@ -46,15 +46,14 @@ export class Transcript {
 
   private append(data: string | Uint8Array): void {
     try {
+      if (this.fd !== undefined && this.size > rotateAtBytes) {
+        this.close();
+        renameSync(this.path, `${this.path}.1`);
+      }
       if (this.fd === undefined) {
         mkdirSync(transcriptDirectory, { recursive: true, mode: 0o700 });
         this.fd = openSync(this.path, "a", 0o600);
         this.size = fstatSync(this.fd).size;
-      }
-      if (this.size > rotateAtBytes) {
-        this.close();
-        renameSync(this.path, `${this.path}.1`);
-        return this.append(data);
       }
       this.size += writeSync(this.fd, typeof data === "string" ? Buffer.from(data) : data);
     } catch {
