@@ -6,12 +6,19 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createClient } from "../src/index.ts";
 import { randomSandboxName, startTestServer } from "../test/support/server.ts";
 
-const server = await startTestServer();
+// Every core, like the raw rg it is compared with: the default limit leaves one core to the
+// server, which on a small machine halves ripgrep's parallelism rather than measuring the tool.
+const cores = availableParallelism();
+const server = await startTestServer({ limits: { maxCpus: cores } });
+console.log(
+  `sandbox CPU limit for this run: ${cores} cores (the default is ${Math.max(1, cores - 1)})`,
+);
 const lumina = createClient({
   baseUrl: server.url,
   token: server.token,
