@@ -7,11 +7,11 @@
  * (job-group.ts), so whatever the command forks can be found and killed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CappedOutput } from "./capped-output.ts";
+import { CommandFrame, outputFd, quote } from "./command-frame.ts";
 import { JobGroup, topProcsFile } from "./job-group.ts";
 import { killProcessTree, nowInTicks } from "./process-tree.ts";
 import type { Transcript } from "./transcript.ts";
@@ -25,20 +25,14 @@ export interface ShellRunResult {
   shellEnded: boolean;
 }
 
-/** One command in flight: its markers, its collected output, and how to finish it. */
+/** One command in flight: its framing, its collected output, and how to finish it. */
 interface ActiveCommand {
-  startMarker: Buffer;
-  endMarker: Buffer;
-  started: boolean;
-  pending: Buffer;
+  frame: CommandFrame;
   output: CappedOutput;
   /** Whether its output goes to the session's transcript (not for the engine's own commands). */
   transcribed: boolean;
   finish(exitCode: number): void;
 }
-
-/** The shell's fd for command output: a saved copy of the pipe that `exec >file` cannot move. */
-const outputFd = 63;
 
 // Builtins only, so user functions named `printf` or `source` cannot break the framing.
 const initScript = [
@@ -92,7 +86,7 @@ export class PersistentShell {
         const settle = () => {
           const command = this.active;
           if (command) {
-            if (command.started) this.record(command, command.pending);
+            this.record(command, command.frame.heldBack());
             command.finish(status);
           }
           resolve();
@@ -134,8 +128,8 @@ export class PersistentShell {
     this.writeCommandFile(command);
     const transcript = options.internal ? undefined : this.transcript;
     transcript?.command(command);
-    const nonce = randomBytes(16).toString("hex");
-    const job = `${this.sessionMarker.slice("LUMINA_SESSION=".length)}.${nonce.slice(0, 12)}`;
+    const frame = new CommandFrame();
+    const job = `${this.sessionMarker.slice("LUMINA_SESSION=".length)}.${frame.nonce.slice(0, 12)}`;
     const startTicks = nowInTicks();
     for (const old of this.lingering) if (old.release()) this.lingering.delete(old);
     const group = JobGroup.claim();
@@ -148,10 +142,7 @@ export class PersistentShell {
     let killed = false;
     const done = new Promise<number>((resolve) => {
       this.active = {
-        startMarker: Buffer.from(`__LUMINA_START_${nonce}__`),
-        endMarker: Buffer.from(`__LUMINA_END_${nonce}__`),
-        started: false,
-        pending: Buffer.alloc(0),
+        frame,
         output,
         transcribed: transcript !== undefined,
         finish: (exitCode) => {
@@ -160,17 +151,7 @@ export class PersistentShell {
         },
       };
     });
-    const quotedFile = quote(this.commandFile);
-    this.child.stdin?.write(
-      // xtrace is paused around the framing (its traces land outside the markers), and the
-      // line ends by restoring `$?`, so the next command sees this one's status.
-      `__lumina_busy=1; export LUMINA_JOB=${job}; { __lumina_flags=$-; set +x; ${enter}} 2>/dev/null; ` +
-        `builtin printf '__LUMINA_START_%s__' ${nonce} >&${outputFd}; [[ $__lumina_flags == *x* ]] && set -x; ` +
-        `{ builtin source ${quotedFile}; } </dev/null >&${outputFd} 2>&1; ` +
-        `{ __lumina_status=$?; set +x; ${leave}} 2>/dev/null; ` +
-        `builtin printf '__LUMINA_END_%s__%d\\n' ${nonce} "$__lumina_status" >&${outputFd}; ` +
-        `[[ $__lumina_flags == *x* ]] && set -x; __lumina_busy=; [[ $- == *e* ]] || __lumina_return "$__lumina_status"\n`,
-    );
+    this.child.stdin?.write(frame.line({ job, commandFile: this.commandFile, enter, leave }));
     let interrupted: Promise<void> | undefined;
     const interrupt = () => {
       interrupted ??= this.interrupt(job, startTicks, done, group);
@@ -246,34 +227,8 @@ export class PersistentShell {
   private onData(chunk: Buffer): void {
     const command = this.active;
     if (!command) return; // Output of an earlier command's leftover background job.
-    let pending = command.pending.length ? Buffer.concat([command.pending, chunk]) : chunk;
-    if (!command.started) {
-      const at = pending.indexOf(command.startMarker);
-      if (at === -1) {
-        command.pending = pending.subarray(
-          Math.max(0, pending.length - command.startMarker.length),
-        );
-        return;
-      }
-      command.started = true;
-      pending = pending.subarray(at + command.startMarker.length);
-    }
-    const end = pending.indexOf(command.endMarker);
-    if (end === -1) {
-      // Hold back only what could be the start of a split end marker, so output flows live.
-      const safe = pending.length - splitMarkerLength(pending, command.endMarker);
-      this.record(command, pending.subarray(0, safe));
-      command.pending = Buffer.from(pending.subarray(safe));
-      return;
-    }
-    this.record(command, pending.subarray(0, end));
-    const rest = pending.subarray(end + command.endMarker.length);
-    const newline = rest.indexOf(10);
-    if (newline === -1) {
-      command.pending = Buffer.from(pending.subarray(end));
-      return;
-    }
-    command.finish(Number(rest.subarray(0, newline).toString("latin1")));
+    const exitCode = command.frame.feed(chunk, (bytes) => this.record(command, bytes));
+    if (exitCode !== undefined) command.finish(exitCode);
   }
 
   /** Keeps a command's output for its answer, and shows it live in the transcript. */
@@ -293,19 +248,6 @@ export class PersistentShell {
     this.lingering.clear();
     await this.exited;
   }
-}
-
-/** `text` as one single-quoted shell word. */
-function quote(text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`;
-}
-
-/** How many bytes at the end of `data` could be the first bytes of `marker`. */
-function splitMarkerLength(data: Buffer, marker: Buffer): number {
-  for (let length = Math.min(data.length, marker.length - 1); length > 0; length--) {
-    if (data.subarray(data.length - length).equals(marker.subarray(0, length))) return length;
-  }
-  return 0;
 }
 
 /** The number of a signal by name (0 if unknown): exit codes of signalled processes are 128 + it. */
