@@ -74,8 +74,10 @@ for (const match of grep.matches)
   console.log(`   ${match.file}:${match.lineNumber}: ${match.line}`);
 
 step("a background dev server, followed live");
+// Sandboxes share the host's network (so installs work): pick a port no neighbour is likely on.
+const port = 20_000 + Math.floor(Math.random() * 20_000);
 const server = await lumina.bash(
-  'python3 -u -m http.server 8000 --bind 127.0.0.1 2>&1 & for i in 1 2 3; do sleep 0.3; curl -s -o /dev/null "http://127.0.0.1:8000/?visit=$i"; done; wait',
+  `python3 -u -m http.server ${port} --bind 127.0.0.1 2>&1 & for i in 1 2 3; do sleep 0.3; curl -s -o /dev/null "http://127.0.0.1:${port}/?visit=$i"; done; wait`,
   { runInBackground: true },
 );
 console.log(`   started ${server.shellId}`);
