@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CallableTool, outputText, runTool } from "../agent-tools/run.ts";
+import { type CallableTool, outputText, runTool, type ToolOutcome } from "../agent-tools/run.ts";
 import type { ToolExecuteOptions } from "../agent-tools/tools.ts";
 
 /** A tool definition of the Messages API's `tools` array. */
@@ -76,15 +76,22 @@ export async function runAnthropicToolUse(
   block: AnthropicToolUseBlock,
   options: ToolExecuteOptions = {},
 ): Promise<AnthropicToolResultBlock> {
-  const outcome = await runTool(tools, block.name, block.input, options);
+  return toAnthropicToolResult(block.id, await runTool(tools, block.name, block.input, options));
+}
+
+/**
+ * The `tool_result` block answering the call `toolUseId` with a tool's outcome: a failure as
+ * text with `is_error: true`, an output as its JSON text, and an image that `Read` returns as an
+ * image block the model can see.
+ */
+export function toAnthropicToolResult(
+  toolUseId: string,
+  outcome: ToolOutcome,
+): AnthropicToolResultBlock {
   if (!outcome.ok) {
-    return { type: "tool_result", tool_use_id: block.id, content: outcome.text, is_error: true };
+    return { type: "tool_result", tool_use_id: toolUseId, content: outcome.text, is_error: true };
   }
-  return {
-    type: "tool_result",
-    tool_use_id: block.id,
-    content: toAnthropicResultContent(outcome.output),
-  };
+  return { type: "tool_result", tool_use_id: toolUseId, content: resultContent(outcome.output) };
 }
 
 /**
@@ -102,11 +109,7 @@ export function runAnthropicToolUses(
   return Promise.all(calls.map((block) => runAnthropicToolUse(tools, block, options)));
 }
 
-/**
- * The content of a `tool_result` block for a tool's output: its JSON as text, and an image that
- * `Read` returns as an image block the model can see.
- */
-export function toAnthropicResultContent(output: unknown): AnthropicToolResultContent {
+function resultContent(output: unknown): AnthropicToolResultContent {
   const image = output as { type?: unknown; image?: unknown; mime_type?: unknown };
   if (image?.type === "image" && typeof image.image === "string") {
     const media_type = image.mime_type as "image/png";

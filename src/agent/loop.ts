@@ -1,6 +1,6 @@
 import {
   type AnthropicToolUseBlock,
-  toAnthropicResultContent,
+  toAnthropicToolResult,
   toAnthropicTools,
 } from "../adapters/anthropic.ts";
 import { type CallableTool, runTool, type ToolOutcome } from "../agent-tools/run.ts";
@@ -121,7 +121,7 @@ async function* runLoop(
     const results: ContentBlock[] = [];
     for (const [index, call] of calls.entries()) {
       const outcome: ToolOutcome = await running[index]!;
-      results.push(toResultBlock(call, outcome));
+      results.push(toAnthropicToolResult(call.id, outcome));
       yield outcome.ok
         ? {
             type: "tool_result",
@@ -162,17 +162,6 @@ export async function runAgent(task: string, options: AgentOptions): Promise<Age
     const next = await events.next();
     if (next.done) return next.value;
   }
-}
-
-function toResultBlock(call: AnthropicToolUseBlock, outcome: ToolOutcome): ContentBlock {
-  if (!outcome.ok) {
-    return { type: "tool_result", tool_use_id: call.id, content: outcome.text, is_error: true };
-  }
-  return {
-    type: "tool_result",
-    tool_use_id: call.id,
-    content: toAnthropicResultContent(outcome.output),
-  };
 }
 
 // A conversation that ended on tool results continues in that same user message: the API wants
