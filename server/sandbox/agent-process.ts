@@ -10,16 +10,20 @@ import type { SandboxRuntime } from "./backend.ts";
 const startTimeoutMs = 30_000;
 const stderrKeep = 4096;
 
-/** How to end the sandbox's processes: called once by `stop()` and when the agent dies. */
+/**
+ * What else ends the sandbox's processes, after its process group is killed: called once by
+ * `stop()` and when the agent dies.
+ */
 export type Terminate = () => Promise<void>;
 
 /**
  * Waits for the agent to answer a ping and returns the runtime; kills it on failure. An agent
  * that breaks the protocol (see `connectAgent`) stops the sandbox like an agent that died.
+ * `child` must be spawned `detached` (a process group of its own): stopping kills that group.
  */
 export async function runtimeFromProcess(
   child: ChildProcess,
-  terminate: Terminate,
+  terminate: Terminate = async () => {},
   options: ConnectOptions = {},
 ): Promise<SandboxRuntime> {
   let stderrTail = "";
@@ -40,8 +44,10 @@ export async function runtimeFromProcess(
     stopping ??= (async () => {
       child.stdin?.end();
       try {
-        child.kill("SIGKILL");
-      } catch {}
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
       await exited;
       await terminate();
     })();

@@ -196,9 +196,6 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       return runtimeFromProcess(
         child,
         async () => {
-          try {
-            if (child.pid) process.kill(-child.pid, "SIGKILL");
-          } catch {}
           await cgroups.killAll();
           await cgroups.remove();
         },

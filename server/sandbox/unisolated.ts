@@ -46,15 +46,7 @@ export function createUnisolatedBackend(options: UnisolatedOptions = {}): Sandbo
         },
         detached: true,
       });
-      return runtimeFromProcess(
-        child,
-        async () => {
-          try {
-            if (child.pid) process.kill(-child.pid, "SIGKILL");
-          } catch {}
-        },
-        options.log ? { log: options.log } : {},
-      );
+      return runtimeFromProcess(child, undefined, options.log ? { log: options.log } : {});
     },
     destroy: storage.destroy,
   };
