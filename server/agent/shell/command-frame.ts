@@ -22,6 +22,12 @@ function splitMarkerLength(data: Buffer, marker: Buffer): number {
   return 0;
 }
 
+/** Undoes what an interrupt armed (persistent-shell.ts): the user's DEBUG trap and extdebug come back. */
+const disarmUnwind =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+  '[[ -z ${__lumina_cancelled-} ]] || { trap - DEBUG; builtin eval "$__lumina_saved_debug"; ' +
+  "(( __lumina_saved_extdebug )) && shopt -u extdebug; __lumina_cancelled=; }; ";
+
 /** One command's framing: its stdin line, and the parser of its share of the shell's output. */
 export class CommandFrame {
   readonly nonce: string = randomBytes(16).toString("hex");
@@ -41,9 +47,9 @@ export class CommandFrame {
       `__lumina_busy=1; export LUMINA_JOB=${job}; { __lumina_flags=$-; set +x; ${enter}} 2>/dev/null; ` +
       `builtin printf '__LUMINA_START_%s__' ${this.nonce} >&${outputFd}; [[ $__lumina_flags == *x* ]] && set -x; ` +
       `{ builtin source ${quote(options.commandFile)}; } </dev/null >&${outputFd} 2>&1; ` +
-      `{ __lumina_status=$?; set +x; ${leave}} 2>/dev/null; ` +
+      `{ __lumina_status=$?; __lumina_busy=; set +x; ${leave}${disarmUnwind}} 2>/dev/null; ` +
       `builtin printf '__LUMINA_END_%s__%d\\n' ${this.nonce} "$__lumina_status" >&${outputFd}; ` +
-      `[[ $__lumina_flags == *x* ]] && set -x; __lumina_busy=; [[ $- == *e* ]] || __lumina_return "$__lumina_status"\n`
+      `[[ $__lumina_flags == *x* ]] && set -x; [[ $- == *e* ]] || __lumina_return "$__lumina_status"\n`
     );
   }
 

@@ -4,7 +4,9 @@
  * /dev/null and stdout+stderr into the shell's output pipe between a start and an end marker
  * that carry a fresh random nonce (so no output can fake them); the end marker carries `$?`.
  * Around the `source` the shell moves itself into the command's job cgroup and back
- * (job-group.ts), so whatever the command forks can be found and killed.
+ * (job-group.ts), so whatever the command forks can be found and killed. An interrupt (timeout
+ * or abort) signals the shell before it kills anything, and the shell's handler then unwinds the
+ * whole command line: no statement after the killed one runs, and the state reached is kept.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -34,13 +36,31 @@ interface ActiveCommand {
   finish(exitCode: number): void;
 }
 
+/**
+ * While a cancelled command unwinds, this DEBUG trap makes every statement inside the command file
+ * (any function or `source` depth) return at once instead of running; the framing line, at depth 0,
+ * still runs. `extdebug` gives the trap that power and lets functions inherit it.
+ */
+const unwindTrap =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+  "[[ -z ${__lumina_cancelled-} || ${#BASH_SOURCE[@]} -eq 0 ]] || __lumina_return 2";
+
+/**
+ * The USR1 handler, the first step of an interrupt: it arms the unwind (saving the user's own
+ * DEBUG trap and extdebug setting, which command-frame.ts restores) and returns from the current
+ * level. Bash runs it before the next statement, so nothing after the killed one runs.
+ */
+const cancelHandler =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+  "[[ -n ${__lumina_busy-} ]] && { if [[ -z ${__lumina_cancelled-} ]]; then __lumina_cancelled=1; " +
+  "__lumina_saved_debug=$(trap -p DEBUG); shopt -q extdebug; __lumina_saved_extdebug=$?; " +
+  `shopt -s extdebug; trap ${quote(unwindTrap)} DEBUG; fi; return 124; }`;
+
 // Builtins only, so user functions named `printf` or `source` cannot break the framing.
 const initScript = [
   `exec 2>&1 ${outputFd}>&1`,
   "shopt -s expand_aliases",
-  // SIGUSR1 unwinds a command stuck in a shell builtin loop (one function level per signal).
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
-  "trap '[[ -n ${__lumina_busy-} ]] && return 124' USR1",
+  `trap ${quote(cancelHandler)} USR1`,
   '__lumina_return() { return "$1"; }',
   "",
 ].join("\n");
@@ -202,12 +222,13 @@ export class PersistentShell {
     });
     const shellPid = this.child.pid;
     for (let attempt = 0; attempt < 40 && !finished; attempt++) {
+      // Signal the shell first: its handler then runs before any statement after the killed one.
+      this.child.kill("SIGUSR1");
       await group?.kill(shellPid ? [shellPid] : []);
       await killProcessTree({
         markers: [`LUMINA_JOB=${job}`],
         ...(shellPid ? { group: { id: shellPid, sinceTicks }, spare: [shellPid] } : {}),
       });
-      if (!finished) this.child.kill("SIGUSR1");
       await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))]);
     }
     // Still stuck (it ignores our signal): give up on this shell's state.
