@@ -1,6 +1,6 @@
 /**
- * The request bodies of CONTRACT §3 as valibot schemas. `v.object` drops unknown keys, so an
- * unknown field never reaches a tool or the registry.
+ * The request bodies of CONTRACT §3 as valibot schemas. They are strict (CONTRACT §8): a field an
+ * endpoint does not define is a 400 naming it, so a typo or a misplaced option is never ignored.
  */
 import * as v from "valibot";
 import { AgentError } from "../agent/failure.ts";
@@ -13,6 +13,9 @@ const flag = v.boolean("must be true or false");
 /** The most context lines a grep may ask for on each side of a match. */
 const maxContextLines = 1000;
 
+/** A strict object schema: unknown keys are issues, reported by `validateBody` by name. */
+const body = <const T extends v.ObjectEntries>(entries: T) => v.strictObject(entries);
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(
     v.number("must be a number"),
@@ -22,7 +25,7 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   );
 
 /** `POST /v1/sandboxes`. */
-export const createSandboxBody = v.object({
+export const createSandboxBody = body({
   name: v.pipe(
     text,
     v.regex(
@@ -35,16 +38,16 @@ export const createSandboxBody = v.object({
 
 /** The tool bodies, by route name. */
 export const toolBodies = {
-  read: v.object({ file_path: text, offset: v.optional(int(1)), limit: v.optional(int(1)) }),
-  write: v.object({ file_path: text, content: text }),
-  edit: v.object({
+  read: body({ file_path: text, offset: v.optional(int(1)), limit: v.optional(int(1)) }),
+  write: body({ file_path: text, content: text }),
+  edit: body({
     file_path: text,
     old_string: text,
     new_string: text,
     replace_all: v.optional(flag),
   }),
-  glob: v.object({ pattern: text, path: v.optional(text) }),
-  grep: v.object({
+  glob: body({ pattern: text, path: v.optional(text) }),
+  grep: body({
     pattern: text,
     path: v.optional(text),
     glob: v.optional(text),
@@ -63,19 +66,19 @@ export const toolBodies = {
     case_insensitive: v.optional(flag),
     multiline: v.optional(flag),
   }),
-  bash: v.object({
+  bash: body({
     command: text,
     timeout: v.optional(int(1, 600_000)),
     description: v.optional(text),
     run_in_background: v.optional(flag),
   }),
-  bash_output: v.object({
+  bash_output: body({
     bash_id: text,
     filter: v.optional(text),
     cursor: v.optional(int(0)),
     wait_ms: v.optional(int(0, 30_000)),
   }),
-  kill_bash: v.object({ shell_id: text }),
+  kill_bash: body({ shell_id: text }),
 } as const;
 
 /** The name of a tool route. */
@@ -90,6 +93,13 @@ export function validateBody<S extends v.GenericSchema>(
   if (result.success) return result.output;
   const issue = result.issues[0];
   const field = issue.path?.map((item) => String(item.key)).join(".");
+  if (issue.type === "strict_object" && issue.expected === "never" && field) {
+    const known = "entries" in schema ? Object.keys(schema.entries as object).join(", ") : "";
+    throw new AgentError(
+      "invalid_request",
+      `the field '${field}' is not defined for this endpoint; it takes: ${known}`,
+    );
+  }
   // A missing field shows up as a type issue on `undefined`.
   const missing = issue.input === undefined && issue.kind === "schema";
   const message = field
