@@ -12,6 +12,7 @@ import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
 import { createApp } from "./http/app.ts";
+import { tagLogLines } from "./http/request-id.ts";
 import { createSandboxService } from "./http/sandbox-service.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
 import { createBubblewrapBackend } from "./sandbox/bubblewrap.ts";
@@ -115,7 +116,7 @@ const version = (
  */
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
   const db = openRegistry(dataDir);
   const keys = createKeyStore(db);
   for (const { user, key } of parseApiKeyList(options.apiKeys ?? ""))

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { errorResponse, toWireError } from "./errors.ts";
+import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
 
@@ -23,13 +24,18 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
   const { log } = services;
 
+  app.use("*", async (c, next) => {
+    const id = newRequestId();
+    await runAsRequest(id, next);
+    c.res.headers.set(requestIdHeader, id);
+  });
   app.use(
     "*",
     cors({
       origin: services.corsOrigins.includes("*") ? "*" : services.corsOrigins,
       allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session"],
-      exposeHeaders: ["Retry-After"],
+      exposeHeaders: ["Retry-After", requestIdHeader],
       maxAge: 600,
     }),
   );

@@ -296,3 +296,49 @@ describe("CORS", () => {
     }
   });
 });
+
+describe("Lumina-Request-Id", () => {
+  it("is on every answer, fresh each time: health, errors, preflights and tool calls", async () => {
+    const name = randomSandboxName();
+    const answers = [
+      await rawCall(server.url, "/v1/health"),
+      await rawCall(server.url, "/v1/sandboxes"),
+      await rawCall(server.url, "/v1/nowhere", { token: server.token }),
+      await rawCall(server.url, "/v1/sandboxes", { token: server.token, body: { name: 5 } }),
+      await rawCall(server.url, "/v1/sandboxes", {
+        method: "OPTIONS",
+        headers: { origin: "https://a.example", "access-control-request-method": "POST" },
+      }),
+      await rawCall(server.url, "/v1/sandboxes", { token: server.token, body: { name } }),
+      await rawCall(server.url, `/v1/sandboxes/${name}/tools/bash`, {
+        token: server.token,
+        session: "request-id",
+        body: { command: "echo hi" },
+      }),
+    ];
+    const ids = answers.map((answer) => answer.headers.get("lumina-request-id"));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(answers.at(-1)?.json).toMatchObject({ output: "hi\n" });
+  });
+
+  it("names the request in the log lines written while handling it", async () => {
+    const lines: string[] = [];
+    const logged = await startTestServer({ log: (line) => lines.push(line) });
+    try {
+      const name = randomSandboxName();
+      await rawCall(logged.url, "/v1/sandboxes", { token: logged.token, body: { name } });
+      const answer = await rawCall(logged.url, `/v1/sandboxes/${name}/tools/bash`, {
+        token: logged.token,
+        session: "request-id-log",
+        body: { command: "true", description: "a described command" },
+      });
+      const id = answer.headers.get("lumina-request-id");
+      expect(lines.filter((line) => line.includes("a described command"))).toEqual([
+        expect.stringContaining(`[request ${id}] `),
+      ]);
+    } finally {
+      await logged.close();
+    }
+  });
+});
