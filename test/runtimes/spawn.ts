@@ -17,12 +17,20 @@ export interface ChildResult {
   output: string;
 }
 
+/**
+ * How long a runtime's child may take: type-checking with deno while the rest of the suite runs
+ * on two cores has taken over 60 s, so children get a generous bound (tests use `childTestTimeout`).
+ */
+export const childTimeout = 150_000;
+/** The vitest timeout of a test that runs one child: the child's bound plus the server's start. */
+export const childTestTimeout: number = childTimeout + 30_000;
+
 /** Runs `command` from the repository root with `env` added, killing it after `timeout` ms. */
 export function runChild(
   command: string,
   args: string[],
   env: Record<string, string>,
-  timeout = 60_000,
+  timeout = childTimeout,
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
