@@ -11,8 +11,8 @@
  * the sandbox shares the host network so `pip install` / `npm install` work. That is a
  * deliberate stance (docs/security.md): the sandbox holds no credentials, so reaching the
  * server's own port gains it nothing a stranger on the network would not have. `/usr` and a
- * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` is a sized private
- * tmpfs, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
+ * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` and `/dev/shm` are sized
+ * private tmpfs, the root and the rest of `/dev` are read-only, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
  * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
@@ -120,6 +120,11 @@ export function bwrapArgs(
     "/proc",
     "--dev",
     "/dev",
+    // Programs expect a writable /dev/shm; the rest of /dev turns read-only below.
+    "--size",
+    String(spec.limits.tmpSize),
+    "--tmpfs",
+    "/dev/shm",
     "--size",
     String(spec.limits.tmpSize),
     "--tmpfs",
@@ -140,6 +145,8 @@ export function bwrapArgs(
     "--clearenv",
   );
   args.push(...extra);
+  // bwrap's own root and /dev are tmpfs without a size: read-only, they cannot pin host RAM.
+  args.push("--remount-ro", "/", "--remount-ro", "/dev");
   for (const [name, value] of Object.entries(sandboxEnv)) args.push("--setenv", name, value);
   return args;
 }
