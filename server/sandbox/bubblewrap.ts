@@ -38,6 +38,8 @@ export interface BubblewrapOptions {
   nodePath?: string;
   /** Where the one warning goes if disk quotas cannot work here. @default console.error */
   log?: (line: string) => void;
+  /** The disk overcommit ratio (server/sandbox/disk.ts `DiskImageOptions`). @default 1 */
+  diskOvercommit?: number;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -156,7 +158,8 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
-  const storage = storageSteps(true, createDiskImages(log));
+  const overcommit = options.diskOvercommit ?? 1;
+  const storage = storageSteps(true, createDiskImages(log, { overcommit }));
   return {
     kind: "bubblewrap",
     prepare: storage.prepare,
