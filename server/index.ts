@@ -21,6 +21,7 @@ import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
+import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
 import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 
@@ -61,6 +62,18 @@ export interface LuminaServerOptions {
    * fixed when a sandbox is created (0: none); `maxCpus` caps a sandbox's CPU time in cores.
    */
   limits?: Partial<SandboxLimits>;
+  /**
+   * How many times the data filesystem's free space sandbox disk images may promise: a new
+   * image is refused (507 `disk_full`) when the sizes of all images minus the blocks they already
+   * hold, plus the new one, exceed the free space times this. Above 1 a full data disk is
+   * possible; the registry then lives on its reserve. @default 1
+   */
+  diskOvercommit?: number;
+  /**
+   * Bytes of free pages the registry keeps inside its own file, so it goes on working when the
+   * data disk is full; topped up when half is used and the disk has room. @default 16 MiB
+   */
+  registryReserve?: number;
   /** Where log lines go. @default console.error */
   log?: (line: string) => void;
 }
@@ -117,7 +130,17 @@ const version = (
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
-  const db = openRegistry(dataDir);
+  const registryReserve = options.registryReserve ?? defaultRegistryReserve;
+  const db = openRegistry(dataDir, registryReserve);
+  // Legitimate growth eats the reserve; it is refilled while the disk has room.
+  const reserveTimer = setInterval(() => {
+    try {
+      keepRegistryReserve(db, registryReserve);
+    } catch (error) {
+      log(`lumina: could not top up the registry's reserve: ${String(error)}`);
+    }
+  }, 60_000);
+  reserveTimer.unref();
   const keys = createKeyStore(db);
   for (const { user, key } of parseApiKeyList(options.apiKeys ?? ""))
     keys.add(user, digestApiKey(key));
@@ -131,6 +154,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       ? createUnisolatedBackend({ log })
       : createBubblewrapBackend({
           log,
+          diskOvercommit: options.diskOvercommit ?? 1,
           ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
         });
   const manager = new SandboxManager(backend);
@@ -188,6 +212,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     close() {
       closing ??= (async () => {
         sessions.close();
+        clearInterval(reserveTimer);
         await new Promise<void>((done) => {
           server.close(() => done());
           // Long polls and heartbeat streams would hold the close open: cut them.

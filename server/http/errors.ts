@@ -22,6 +22,7 @@ const statusByCode: Record<string, number> = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  disk_full: 507,
 };
 
 /** The HTTP status of a wire error code (500 for codes the contract does not know). */

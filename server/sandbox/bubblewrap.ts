@@ -11,8 +11,8 @@
  * the sandbox shares the host network so `pip install` / `npm install` work. That is a
  * deliberate stance (docs/security.md): the sandbox holds no credentials, so reaching the
  * server's own port gains it nothing a stranger on the network would not have. `/usr` and a
- * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` is a sized private
- * tmpfs, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
+ * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` and `/dev/shm` are sized
+ * private tmpfs, the root and the rest of `/dev` are read-only, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
  * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
@@ -38,6 +38,8 @@ export interface BubblewrapOptions {
   nodePath?: string;
   /** Where the one warning goes if disk quotas cannot work here. @default console.error */
   log?: (line: string) => void;
+  /** The disk overcommit ratio (server/sandbox/disk.ts `DiskImageOptions`). @default 1 */
+  diskOvercommit?: number;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -120,6 +122,11 @@ export function bwrapArgs(
     "/proc",
     "--dev",
     "/dev",
+    // Programs expect a writable /dev/shm; the rest of /dev turns read-only below.
+    "--size",
+    String(spec.limits.tmpSize),
+    "--tmpfs",
+    "/dev/shm",
     "--size",
     String(spec.limits.tmpSize),
     "--tmpfs",
@@ -140,6 +147,8 @@ export function bwrapArgs(
     "--clearenv",
   );
   args.push(...extra);
+  // bwrap's own root and /dev are tmpfs without a size: read-only, they cannot pin host RAM.
+  args.push("--remount-ro", "/", "--remount-ro", "/dev");
   for (const [name, value] of Object.entries(sandboxEnv)) args.push("--setenv", name, value);
   return args;
 }
@@ -149,7 +158,8 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
-  const storage = storageSteps(true, createDiskImages(log));
+  const overcommit = options.diskOvercommit ?? 1;
+  const storage = storageSteps(true, createDiskImages(log, { overcommit }));
   return {
     kind: "bubblewrap",
     prepare: storage.prepare,

@@ -12,8 +12,9 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { checkRoomForImage } from "./disk-room.ts";
 
 const run = promisify(execFile);
 const toolEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
@@ -38,9 +39,33 @@ export interface DiskImages {
   unmountAll(): Promise<void>;
 }
 
+/** Options of `createDiskImages`. */
+export interface DiskImageOptions {
+  /**
+   * How many times the data filesystem's free space the open promises of all images (sizes
+   * minus allocated blocks) may add up to before a new image is refused with 507. @default 1
+   */
+  overcommit?: number;
+}
+
 /** Creates the disk image manager; `log` gets one warning if quotas cannot work on this host. */
-export function createDiskImages(log: (line: string) => void = () => {}): DiskImages {
+export function createDiskImages(
+  log: (line: string) => void = () => {},
+  options: DiskImageOptions = {},
+): DiskImages {
+  const overcommit = options.overcommit ?? 1;
   const mounted = new Set<string>();
+  let lastTurn = Promise.resolve();
+  // One admission at a time, held until the image file exists, so the next check counts it.
+  const takeTurn = async (): Promise<() => void> => {
+    let done = () => {};
+    const previous = lastTurn;
+    lastTurn = new Promise((resolve) => {
+      done = resolve;
+    });
+    await previous;
+    return done;
+  };
   let supported = process.getuid?.() === 0 && existsSync("/dev/loop-control");
   let warned = false;
   const giveUp = (reason: string) => {
@@ -79,10 +104,19 @@ export function createDiskImages(log: (line: string) => void = () => {}): DiskIm
       if (size <= 0 || existsSync(home)) return;
       if (!supported) return giveUp("needs root and /dev/loop-control");
       await mkdir(storageDir, { recursive: true, mode: 0o700 });
+      const done = await takeTurn();
+      try {
+        await checkRoomForImage(dirname(storageDir), size, overcommit);
+      } catch (error) {
+        done();
+        throw error;
+      }
       try {
         await formatImage(image, size, ownerUid);
       } catch (error) {
         return giveUp(`mkfs.ext4 failed: ${firstLine(error)}`);
+      } finally {
+        done();
       }
       try {
         await mountImage(image, home);

@@ -1,11 +1,13 @@
 /**
  * The server's registry: one SQLite file (`<data>/lumina.db`) for users, API keys, sandboxes,
- * tool sessions and read records. Migrations are idempotent `CREATE … IF NOT EXISTS`.
+ * tool sessions and read records. Migrations are idempotent `CREATE … IF NOT EXISTS`. The file
+ * keeps a reserve of free pages (server/store/reserve.ts) so a full data disk does not stop it.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { AgentError } from "../agent/failure.ts";
+import { defaultRegistryReserve, isDiskFull, keepRegistryReserve } from "./reserve.ts";
 
 /** An open registry database. */
 export type RegistryDatabase = Database.Database;
@@ -54,8 +56,14 @@ CREATE TABLE IF NOT EXISTS read_records (
 );
 `;
 
-/** Opens (creating if needed) the registry in `dataDir` and brings its schema up to date. */
-export function openRegistry(dataDir: string): RegistryDatabase {
+/**
+ * Opens (creating if needed) the registry in `dataDir`, brings its schema up to date and tops up
+ * its reserve of free pages to `reserveBytes`.
+ */
+export function openRegistry(
+  dataDir: string,
+  reserveBytes: number = defaultRegistryReserve,
+): RegistryDatabase {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Only the server may read the registry (the data dir is traversable by sandbox uids). SQLite
   // gives the -wal and -shm files the database file's mode, so that is set before they exist.
@@ -71,12 +79,13 @@ export function openRegistry(dataDir: string): RegistryDatabase {
   for (const side of ["-wal", "-shm", "-journal"]) {
     if (existsSync(path + side)) chmodSync(path + side, 0o600);
   }
+  keepRegistryReserve(db, reserveBytes);
   return db;
 }
 
 /**
  * Runs a registry operation, turning a database that stayed locked past the busy timeout
- * into a 503 the client can retry instead of a 500.
+ * into a 503 the client can retry, and a full disk into a 507, instead of a 500.
  */
 export function guarded<T>(operation: () => T): T {
   try {
@@ -88,6 +97,12 @@ export function guarded<T>(operation: () => T): T {
       (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
     ) {
       throw new AgentError("unavailable", "the server's registry is busy; try again shortly");
+    }
+    if (isDiskFull(error)) {
+      throw new AgentError(
+        "disk_full",
+        "the server's data disk is full, so it cannot record this call; try again later, and tell the server's operator to free disk space",
+      );
     }
     throw error;
   }

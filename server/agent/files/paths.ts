@@ -43,6 +43,14 @@ export function fileError(error: unknown, path: string): never {
     case "EPERM":
       throw new AgentError("invalid_request", `permission denied: ${path}`);
     case "EROFS":
+      // The home is mounted writable: read-only there means the home's image hit a
+      // full data disk on the host, and ext4 turned itself read-only after the failed writes.
+      if (/^\/home\/user(\/|$)/.test(path)) {
+        throw new AgentError(
+          "disk_full",
+          `${path} cannot be written: this sandbox's disk stopped taking writes because the server's data disk is full; tell the server's operator, who must free disk space and restart the server`,
+        );
+      }
       throw new AgentError(
         "invalid_request",
         `${path} is on a read-only file system; write under /home/user or /tmp`,
