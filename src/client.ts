@@ -26,8 +26,8 @@ export interface ClientOptions {
    */
   toolSessionId?: string | undefined;
   /**
-   * The HTTP timeout of each request, in milliseconds (`bash` and long polls get at least their
-   * own duration plus a margin).
+   * The HTTP timeout of each request, in milliseconds. `bash` and `bashOutput` use their own
+   * duration (a foreground command's `timeout`, `waitMs`) plus a 15 s margin instead.
    * @default 660000
    */
   timeout?: number | undefined;

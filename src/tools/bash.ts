@@ -12,7 +12,8 @@ import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 export interface BashOptions {
   /**
    * The command's timeout in milliseconds (1–600000); past it the command is killed, with exit
-   * code 124. The HTTP timeout of the call is never shorter than this plus a margin.
+   * code 124. A foreground call's HTTP timeout is this plus a 15 s margin (a background call's,
+   * the margin alone), unless `requestTimeout` is longer.
    * @default 120000
    */
   timeout?: number | undefined;
@@ -36,7 +37,8 @@ export interface BashOutputOptions {
    */
   cursor?: number | undefined;
   /**
-   * How long the server may hold the answer while nothing new is there (0–30000 ms).
+   * How long the server may hold the answer while nothing new is there (0–30000 ms). The call's
+   * HTTP timeout is this plus a 15 s margin, unless `requestTimeout` is longer.
    * @default 0
    */
   waitMs?: number | undefined;
@@ -67,8 +69,16 @@ export interface BashMethods {
 export function createBashMethods(request: Requester, sandbox: string): BashMethods {
   const tool = toolCaller(request, sandbox);
   return {
+    // A background command answers at once: only a foreground one takes its timeout.
     bash: (command, options, call) =>
-      tool("bash", { command, ...options }, toBashResult, call, false, options?.timeout ?? 120_000),
+      tool(
+        "bash",
+        { command, ...options },
+        toBashResult,
+        call,
+        false,
+        options?.runInBackground ? 0 : (options?.timeout ?? 120_000),
+      ),
     bashOutput: (bashId, options, call) =>
       tool(
         "bash_output",
