@@ -65,29 +65,51 @@ export interface BashMethods {
   killBash(shellId: string, call?: CallOptions): Promise<KillBashResult>;
 }
 
-/** Creates the shell methods over `request`. */
-export function createBashMethods(request: Requester, sandbox: string): BashMethods {
+/** How many background commands' positions a client remembers (the oldest are forgotten). */
+const REMEMBERED = 1000;
+
+/**
+ * Creates the shell methods over `request`. Each background command's position in `positions`
+ * follows what the session read of it: 0 when started, then each `bashOutput` answer's cursor
+ * (the server moves the session's position there too).
+ */
+export function createBashMethods(
+  request: Requester,
+  sandbox: string,
+  positions: Map<string, number> = new Map(),
+): BashMethods {
   const tool = toolCaller(request, sandbox);
+  const remember = (shellId: string, cursor: number): void => {
+    positions.delete(shellId);
+    positions.set(shellId, cursor);
+    if (positions.size > REMEMBERED) positions.delete(positions.keys().next().value as string);
+  };
   return {
     // A background command answers at once: only a foreground one takes its timeout.
-    bash: (command, options, call) =>
-      tool(
+    bash: async (command, options, call) => {
+      const result = await tool(
         "bash",
         { command, ...options },
         toBashResult,
         call,
         false,
         options?.runInBackground ? 0 : (options?.timeout ?? 120_000),
-      ),
-    bashOutput: (bashId, options, call) =>
-      tool(
+      );
+      if (result.shellId) remember(result.shellId, 0);
+      return result;
+    },
+    bashOutput: async (bashId, options, call) => {
+      const result = await tool(
         "bash_output",
         { bashId, ...options },
         toBashOutputResult,
         call,
         options?.cursor !== undefined,
         options?.waitMs ?? 0,
-      ),
+      );
+      remember(bashId, result.cursor);
+      return result;
+    },
     killBash: (shellId, call) => tool("kill_bash", { shellId }, toKillBashResult, call),
   };
 }
