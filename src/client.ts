@@ -26,8 +26,8 @@ export interface ClientOptions {
    */
   toolSessionId?: string | undefined;
   /**
-   * The HTTP timeout of each request, in milliseconds (`bash` and long polls get at least their
-   * own duration plus a margin).
+   * The HTTP timeout of each request, in milliseconds. `bash` and `bashOutput` use their own
+   * duration (a foreground command's `timeout`, `waitMs`) plus a 15 s margin instead.
    * @default 660000
    */
   timeout?: number | undefined;
@@ -57,7 +57,9 @@ export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods
   readonly sandbox: string;
   /**
    * Follows a background command's output: yields each chunk with new output and ends after the
-   * first chunk whose status is not `"running"`. `break` stops watching; it does not kill.
+   * first chunk whose status is not `"running"`. `break` stops watching; it does not kill. A lost
+   * answer or a 429 is re-asked by cursor (after `Retry-After`) while the command runs, so no
+   * output is lost; only other errors, an abort or `retry: false` end it early.
    *
    * @example
    * ```ts
@@ -114,7 +116,9 @@ export function createClient(options: ClientOptions): LuminaClient {
     closed: closer.signal,
   });
   const request = createRequester(settings);
-  const bash = createBashMethods(request, settings.sandbox);
+  const positions = new Map<string, number>();
+  const bash = createBashMethods(request, settings.sandbox, positions);
+  const streamContext = { retry: settings.retry, positions };
   const close = async (): Promise<void> => {
     closer.abort(new LuminaError("The client is closed"));
   };
@@ -129,7 +133,7 @@ export function createClient(options: ClientOptions): LuminaClient {
       shellId: string,
       streamOptions?: StreamOutputOptions,
       call?: StreamCallOptions,
-    ) => streamOutput(bash.bashOutput, shellId, streamOptions, call),
+    ) => streamOutput(bash.bashOutput, shellId, streamOptions ?? {}, call ?? {}, streamContext),
     close,
     [asyncDispose]: close,
   });

@@ -9,11 +9,12 @@ export interface CallOptions {
   /** Aborts the call; it then rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
   /**
-   * The HTTP timeout of this call, in milliseconds. `bash` and long-polling `bashOutput` calls
-   * still get at least their own duration (the command's `timeout`, `waitMs`) plus 30 s, so a
-   * short value cannot cut off an answer the server is rightly still preparing; use `signal`
-   * to give up sooner.
-   * @default the client's `timeout`
+   * The HTTP timeout of this call, in milliseconds. `bash` and `bashOutput` know how long they may
+   * rightly take (a foreground command's `timeout`, `waitMs`, else nothing) and by default wait
+   * that plus a 15 s margin for the network and a sandbox's start; a longer value here extends
+   * that, a shorter one cannot cut off an answer the server is still rightly preparing (use
+   * `signal` to give up sooner).
+   * @default the client's `timeout`; for `bash` and `bashOutput` their duration plus 15 s
    */
   requestTimeout?: number | undefined;
 }
@@ -28,8 +29,11 @@ export interface Call<T> {
   readonly body?: Readonly<Record<string, unknown>>;
   /** Whether a repeat cannot do harm, so that transient failures may be retried. */
   readonly idempotent: boolean;
-  /** The shortest HTTP timeout this call can live with (a command's own timeout, a long poll). */
-  readonly minTimeout?: number;
+  /**
+   * The HTTP timeout of a call whose duration is known (a command's own timeout or a long poll,
+   * plus a margin): it replaces the client's timeout, and `requestTimeout` can only lengthen it.
+   */
+  readonly ownTimeout?: number;
   /** Validates the 2xx body (parsed JSON, `undefined` when empty) and maps it to the result. */
   readonly parse: (body: unknown) => T;
 }
@@ -57,7 +61,10 @@ export function createRequester(settings: RequesterSettings): Requester {
   const toolHeaders = { ...baseHeaders, "lumina-tool-session": settings.toolSessionId };
 
   async function attempt<T>(call: Call<T>, options: CallOptions): Promise<T> {
-    const timeout = Math.max(options.requestTimeout ?? settings.timeout, call.minTimeout ?? 0);
+    const timeout =
+      call.ownTimeout === undefined
+        ? (options.requestTimeout ?? settings.timeout)
+        : Math.max(options.requestTimeout ?? 0, call.ownTimeout);
     const url = root + call.path;
     const where = `${call.method} ${url}`;
     const link = linkSignal(
@@ -128,12 +135,17 @@ function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unkn
   return wire;
 }
 
-/** How much longer than a command's own timeout (or a long poll) its HTTP request may take. */
-const MARGIN = 30_000;
+/**
+ * How much longer than its known duration (a command's timeout, a long poll, else 0) a tool call's
+ * HTTP request may take: the network's latency and, for a call that wakes a stopped sandbox, its
+ * start (usually a second or two).
+ */
+const MARGIN = 15_000;
 
 /**
  * Binds `request` to the tool endpoints of `sandbox`: `tool(name, body, parse, call, idempotent,
- * busyFor)` posts to `…/tools/{name}`; `busyFor` is how long the server may rightly take.
+ * busyFor)` posts to `…/tools/{name}`; `busyFor` is how long the server may rightly take, which
+ * with the margin becomes the call's HTTP timeout.
  */
 export function toolCaller(
   request: Requester,
@@ -154,7 +166,7 @@ export function toolCaller(
         path: tools + name,
         body,
         idempotent,
-        ...(busyFor === undefined ? {} : { minTimeout: busyFor + MARGIN }),
+        ...(busyFor === undefined ? {} : { ownTimeout: busyFor + MARGIN }),
         parse,
       },
       call,

@@ -1,5 +1,8 @@
+import { isToolError } from "./errors.ts";
 import { delay } from "./internal/delay.ts";
+import { onAbort } from "./internal/signal.ts";
 import type { BashOutputResult } from "./protocol/bash.ts";
+import { type RetryPolicy, retryDelay } from "./retry.ts";
 import type { BashMethods } from "./tools/bash.ts";
 
 /** How long each poll asks the server to hold its answer while nothing new is there. */
@@ -24,62 +27,94 @@ export interface StreamCallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What the stream needs from its client besides `bashOutput`. */
+export interface StreamContext {
+  /** The client's retry settings: their backoff paces the stream's re-asks; `limit: 0` stops it. */
+  readonly retry: RetryPolicy;
+  /** The session's position in each background command's output, as far as the client saw it. */
+  readonly positions: ReadonlyMap<string, number>;
+}
+
 /**
  * Follows a background command's output: yields each chunk with new output and ends after the
  * first chunk whose status is not `"running"` (yielded even when empty).
  *
- * The first poll has no cursor unless one is given, so it starts at the session's position; it
- * asks for no wait, which keeps short the one request a retry could not repeat safely (it moves
- * the session's position). Every later poll sends the previous answer's cursor and long-polls, so
- * a retried poll neither loses nor repeats output. The next poll starts before a chunk is yielded;
- * when the consumer stops early (`break`), `finally` aborts it. A server that answers at once
- * despite `wait_ms` is polled at intervals instead (250 ms, doubling up to 2 s).
+ * Every poll sends a cursor, so a lost answer is re-asked without losing or repeating output.
+ * Without a given cursor the stream starts at the session's position as the client knows it (0
+ * for a command it started; else where its last `bashOutput` of that command ended). Only for a
+ * command the client never saw does the first poll go without a cursor, asking for no wait; if
+ * its answer is lost it is re-asked from cursor 0, which may repeat output but never loses it.
+ * Failures that may pass (network errors, 429, 502, 503, 504) are re-asked after a backoff that
+ * honours `Retry-After`, for as long as the command runs; other errors and aborts end the stream.
+ * The next poll starts before a chunk is yielded; when the consumer stops early (`break`),
+ * `finally` aborts it. A server that answers at once despite `wait_ms` is polled at intervals
+ * instead (250 ms, doubling up to 2 s).
  */
 export async function* streamOutput(
   bashOutput: BashMethods["bashOutput"],
   shellId: string,
-  options: StreamOutputOptions = {},
-  call: StreamCallOptions = {},
+  options: StreamOutputOptions,
+  call: StreamCallOptions,
+  context: StreamContext,
 ): AsyncGenerator<BashOutputResult, void, undefined> {
   const { filter } = options;
   const { signal } = call;
+  // The stream re-asks as long as the command runs, unless retries are off altogether.
+  const retry = { ...context.retry, limit: context.retry.limit && Number.POSITIVE_INFINITY };
   const controller = new AbortController();
   const forward = (): void => controller.abort(signal?.reason);
   if (signal?.aborted) forward();
-  else signal?.addEventListener("abort", forward, { once: true });
+  const detach = signal && !signal.aborted ? onAbort(signal, forward) : undefined;
 
-  const poll = (cursor: number | undefined, waitMs: number) => {
-    const started = Date.now();
-    const answer = bashOutput(shellId, { filter, cursor, waitMs }, { signal: controller.signal });
+  const ask = async (from: number | undefined, waitMs: number) => {
+    for (let failures = 0; ; failures++) {
+      const started = Date.now();
+      try {
+        const chunk = await bashOutput(
+          shellId,
+          { filter, cursor: from, waitMs },
+          { signal: controller.signal },
+        );
+        return { chunk, from, started, waitMs };
+      } catch (error) {
+        const wait = controller.signal.aborted ? undefined : retryDelay(retry, failures, error);
+        if (wait === undefined) throw error;
+        // A Lumina error answer read nothing; any other failure may have moved the position.
+        if (from === undefined && !(isToolError(error) && error.code !== "http_error")) from = 0;
+        await delay(wait, controller.signal);
+      }
+    }
+  };
+  const poll = (from: number | undefined, waitMs: number) => {
+    const answer = ask(from, waitMs);
     // Aborted by `finally` when the consumer stops: nobody awaits that rejection.
     answer.catch(() => {});
-    return { answer, started, waitMs };
+    return answer;
   };
 
-  let cursor = options.cursor;
-  let pending = poll(cursor, cursor === undefined ? 0 : LONG_POLL);
-  let pause = 0;
   try {
+    const start = options.cursor ?? context.positions.get(shellId);
+    let pending = poll(start, start === undefined ? 0 : LONG_POLL);
+    let pause = 0;
     for (;;) {
-      const chunk = await pending.answer;
+      const { chunk, from, started, waitMs } = await pending;
       if (chunk.status !== "running") {
         yield chunk;
         return;
       }
       if (chunk.output) {
         pause = 0;
-      } else if (chunk.cursor === cursor && Date.now() - pending.started < pending.waitMs / 2) {
+      } else if (chunk.cursor === from && Date.now() - started < waitMs / 2) {
         // Nothing read at all (a filter may skip lines), answered well before the wait: the
         // server ignores `wait_ms`.
         pause = Math.min(LONGEST_PAUSE, pause ? pause * 2 : FIRST_PAUSE);
         await delay(pause, controller.signal);
       }
-      cursor = chunk.cursor;
-      pending = poll(cursor, LONG_POLL);
+      pending = poll(chunk.cursor, LONG_POLL);
       if (chunk.output) yield chunk;
     }
   } finally {
-    signal?.removeEventListener("abort", forward);
+    detach?.();
     controller.abort();
   }
 }

@@ -1,3 +1,5 @@
+import { onAbort } from "./signal.ts";
+
 /**
  * Waits `ms` milliseconds, or rejects with the signal's reason as soon as it aborts.
  * Every wait in the client (retry backoff, poll intervals) goes through here so that it stays abortable.
@@ -8,14 +10,15 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason);
       return;
     }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
+    const detach = signal
+      ? onAbort(signal, () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        })
+      : undefined;
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      detach?.();
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,6 +1,43 @@
 /** The longest delay `setTimeout` accepts: larger values fire at once. */
 const MAX_TIMER = 2_147_483_647;
 
+/** The callbacks waiting on one signal, and the one listener that runs them. */
+interface Waiters {
+  readonly callbacks: Set<() => void>;
+  readonly fire: () => void;
+}
+
+const waitersOf = new WeakMap<AbortSignal, Waiters>();
+
+/**
+ * Runs `callback` once when `signal` aborts (it must not be aborted yet); returns the function that
+ * stops waiting. All the waits on one signal share one listener: a client's close signal or a
+ * caller's signal serves every call in flight, and Node warns past 10 listeners on one signal.
+ */
+export function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  let waiters = waitersOf.get(signal);
+  if (!waiters) {
+    const callbacks = new Set<() => void>();
+    const fire = (): void => {
+      waitersOf.delete(signal);
+      for (const run of callbacks) run();
+    };
+    waiters = { callbacks, fire };
+    waitersOf.set(signal, waiters);
+    signal.addEventListener("abort", fire, { once: true });
+  }
+  const own = waiters;
+  // A function of its own, so that the same callback may wait twice.
+  const run = (): void => callback();
+  own.callbacks.add(run);
+  return () => {
+    if (own.callbacks.delete(run) && own.callbacks.size === 0 && waitersOf.get(signal) === own) {
+      waitersOf.delete(signal);
+      signal.removeEventListener("abort", own.fire);
+    }
+  };
+}
+
 /** One request's abort state: the parents' aborts and its own timeout in one signal. */
 export interface LinkedSignal {
   /** The signal passed to the transport. */
@@ -29,9 +66,7 @@ export function linkSignal(
       controller.abort(parent.reason);
       break;
     }
-    const forward = (): void => controller.abort(parent.reason);
-    parent.addEventListener("abort", forward, { once: true });
-    detachers.push(() => parent.removeEventListener("abort", forward));
+    detachers.push(onAbort(parent, () => controller.abort(parent.reason)));
   }
   const timer = signal.aborted
     ? undefined

@@ -82,15 +82,16 @@ const glob = v.object({
   truncated: v.boolean(),
 });
 const truncated = v.optional(v.boolean());
-const grep = v.variant("mode", [
-  v.object({
-    mode: v.picklist(["files_with_matches"]),
+// One schema per mode: the answer must be in the mode that was asked for.
+const grepModes: Record<GrepOutputMode, v.GenericSchema> = {
+  files_with_matches: v.object({
+    mode: v.literal("files_with_matches"),
     files: strings,
     count: v.number(),
     truncated,
   }),
-  v.object({
-    mode: v.picklist(["content"]),
+  content: v.object({
+    mode: v.literal("content"),
     matches: v.array(
       v.object({
         file: v.string(),
@@ -103,20 +104,23 @@ const grep = v.variant("mode", [
     total_matches: v.number(),
     truncated,
   }),
-  v.object({
-    mode: v.picklist(["count"]),
+  count: v.object({
+    mode: v.literal("count"),
     counts: v.array(v.object({ file: v.string(), count: v.number() })),
     total: v.number(),
     truncated,
   }),
-]);
+};
 
 /** Validates and maps the answer of the `glob` tool. */
 export function toGlobResult(body: unknown): GlobResult {
   return parseAnswer<GlobResult>(glob, body, "glob");
 }
 
-/** Validates and maps the answer of the `grep` tool. */
-export function toGrepResult(body: unknown): GrepResult {
-  return parseAnswer<GrepResult>(grep, body, "grep");
+/**
+ * Validates and maps the answer of the `grep` tool to a request in `mode`: an answer in another
+ * mode is a ValidationError on `mode`.
+ */
+export function toGrepResult(body: unknown, mode: GrepOutputMode): GrepResult {
+  return parseAnswer<GrepResult>(grepModes[mode] ?? v.never(), body, "grep");
 }

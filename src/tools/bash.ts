@@ -12,7 +12,8 @@ import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 export interface BashOptions {
   /**
    * The command's timeout in milliseconds (1–600000); past it the command is killed, with exit
-   * code 124. The HTTP timeout of the call is never shorter than this plus a margin.
+   * code 124. A foreground call's HTTP timeout is this plus a 15 s margin (a background call's,
+   * the margin alone), unless `requestTimeout` is longer.
    * @default 120000
    */
   timeout?: number | undefined;
@@ -36,7 +37,8 @@ export interface BashOutputOptions {
    */
   cursor?: number | undefined;
   /**
-   * How long the server may hold the answer while nothing new is there (0–30000 ms).
+   * How long the server may hold the answer while nothing new is there (0–30000 ms). The call's
+   * HTTP timeout is this plus a 15 s margin, unless `requestTimeout` is longer.
    * @default 0
    */
   waitMs?: number | undefined;
@@ -63,21 +65,51 @@ export interface BashMethods {
   killBash(shellId: string, call?: CallOptions): Promise<KillBashResult>;
 }
 
-/** Creates the shell methods over `request`. */
-export function createBashMethods(request: Requester, sandbox: string): BashMethods {
+/** How many background commands' positions a client remembers (the oldest are forgotten). */
+const REMEMBERED = 1000;
+
+/**
+ * Creates the shell methods over `request`. Each background command's position in `positions`
+ * follows what the session read of it: 0 when started, then each `bashOutput` answer's cursor
+ * (the server moves the session's position there too).
+ */
+export function createBashMethods(
+  request: Requester,
+  sandbox: string,
+  positions: Map<string, number> = new Map(),
+): BashMethods {
   const tool = toolCaller(request, sandbox);
+  const remember = (shellId: string, cursor: number): void => {
+    positions.delete(shellId);
+    positions.set(shellId, cursor);
+    if (positions.size > REMEMBERED) positions.delete(positions.keys().next().value as string);
+  };
   return {
-    bash: (command, options, call) =>
-      tool("bash", { command, ...options }, toBashResult, call, false, options?.timeout ?? 120_000),
-    bashOutput: (bashId, options, call) =>
-      tool(
+    // A background command answers at once: only a foreground one takes its timeout.
+    bash: async (command, options, call) => {
+      const result = await tool(
+        "bash",
+        { command, ...options },
+        toBashResult,
+        call,
+        false,
+        options?.runInBackground ? 0 : (options?.timeout ?? 120_000),
+      );
+      if (result.shellId) remember(result.shellId, 0);
+      return result;
+    },
+    bashOutput: async (bashId, options, call) => {
+      const result = await tool(
         "bash_output",
         { bashId, ...options },
         toBashOutputResult,
         call,
         options?.cursor !== undefined,
         options?.waitMs ?? 0,
-      ),
+      );
+      remember(bashId, result.cursor);
+      return result;
+    },
     killBash: (shellId, call) => tool("kill_bash", { shellId }, toKillBashResult, call),
   };
 }

@@ -94,8 +94,14 @@ export function createSearchMethods(request: Requester, sandbox: string): Search
   return {
     glob: (pattern, options, call) =>
       tool("glob", { pattern, ...options }, toGlobResult, call, true),
-    // The overloads only narrow the declared type; the answer's own `mode` is what is returned.
+    // The overloads narrow the declared type by the requested mode, so the answer must be in it.
     grep: ((pattern: string, options?: GrepOptions, call?: CallOptions) =>
-      tool("grep", { pattern, ...options }, toGrepResult, call, true)) as SearchMethods["grep"],
+      tool(
+        "grep",
+        { pattern, ...options },
+        (body) => toGrepResult(body, options?.outputMode ?? "files_with_matches"),
+        call,
+        true,
+      )) as SearchMethods["grep"],
   };
 }

@@ -153,6 +153,22 @@ describe("malformed answers", () => {
     );
   });
 
+  it("reject a grep answer in another mode than the one requested, naming mode", async () => {
+    const filesAnswer = () => json({ mode: "files_with_matches", files: ["/a"], count: 1 });
+    const error = await clientAnswering(filesAnswer)
+      .grep("x", { outputMode: "content" })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ path: "mode" });
+    expect((error as Error).message).toBe(
+      'Malformed grep answer: mode: expected "content", received "files_with_matches"',
+    );
+    await expect(
+      clientAnswering(() => json({ mode: "count", counts: [], total: 0 })).grep("x"),
+    ).rejects.toMatchObject({ name: "ValidationError", path: "mode" });
+    await expect(clientAnswering(filesAnswer).grep("x")).resolves.toMatchObject({ files: ["/a"] });
+  });
+
   it("reject a missing field, an unknown discriminant and a wrong status", async () => {
     await expect(
       clientAnswering(() => json({ type: "text", content: "", total_lines: 0 })).read("/a"),

@@ -240,19 +240,36 @@ describe("waits", () => {
     expect(await second).toMatchObject({ name: "TimeoutError", timeout: 5000 });
   });
 
-  it("gives bash at least its command timeout plus a margin, and 120 s + margin by default", async () => {
+  it("gives bash its command timeout plus a 15 s margin, and 120 s + 15 s by default", async () => {
     const server = fakeServer(hang);
     const client = createClient({ ...base, timeout: 10, fetch: server.fetch });
     const custom = client.bash("sleep 1", { timeout: 1000 }).catch((error: unknown) => error);
     const standard = client.bash("sleep 1").catch((error: unknown) => error);
-    await vi.advanceTimersByTimeAsync(30_999);
+    await vi.advanceTimersByTimeAsync(15_999);
     expect(server.requests[0]!.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(await custom).toMatchObject({ name: "TimeoutError", timeout: 31_000 });
-    await vi.advanceTimersByTimeAsync(150_000 - 31_000 - 1);
+    expect(await custom).toMatchObject({ name: "TimeoutError", timeout: 16_000 });
+    await vi.advanceTimersByTimeAsync(135_000 - 16_000 - 1);
     expect(server.requests[1]!.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(await standard).toMatchObject({ name: "TimeoutError", timeout: 150_000 });
+    expect(await standard).toMatchObject({ name: "TimeoutError", timeout: 135_000 });
+  });
+
+  it("times out background bash and bashOutput after their real duration plus the margin", async () => {
+    const server = fakeServer(hang);
+    // The client's long default timeout does not apply to calls whose duration is known.
+    const client = createClient({ ...base, retry: false, fetch: server.fetch });
+    const timeoutOf = (call: Promise<unknown>) =>
+      call.catch((error: unknown) => (error as TimeoutError).timeout);
+    const calls = [
+      timeoutOf(client.bash("make", { timeout: 600_000, runInBackground: true })),
+      timeoutOf(client.bashOutput("bash_1")),
+      timeoutOf(client.bashOutput("bash_1", { waitMs: 0 }, { requestTimeout: 1 })),
+      timeoutOf(client.bashOutput("bash_1", { cursor: 0, waitMs: 20_000 })),
+      timeoutOf(client.bashOutput("bash_1", {}, { requestTimeout: 40_000 })),
+    ];
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(await Promise.all(calls)).toEqual([15_000, 15_000, 15_000, 35_000, 40_000]);
   });
 
   it("does not retry a timeout", async () => {

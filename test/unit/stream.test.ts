@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type BashOutputResult, createClient } from "../../src/index.ts";
-import { base, fakeServer, hang, json, type RecordedRequest } from "./fake-server.ts";
+import { fakeCommand, tooMany } from "./fake-command.ts";
+import { base, failure, fakeServer, hang, json, type RecordedRequest } from "./fake-server.ts";
 
 /**
  * A background command whose whole output grows step by step: answer `n` sees `steps[n]` as the
@@ -169,5 +170,113 @@ describe("streamOutput", () => {
     const before = server.requests.length;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(server.requests).toHaveLength(before);
+  });
+});
+
+describe("streamOutput under faults", () => {
+  const steps = ["one\n", "two\n", "three\n", "four\n"];
+
+  it("re-asks a lost first answer by cursor after the server moved its position", async () => {
+    const model = fakeCommand(steps, { drop: (index) => index === 0 });
+    const server = fakeServer(model.respond);
+    const client = createClient({ ...base, retry: { baseDelay: 1 }, fetch: server.fetch });
+    const { shellId } = await client.bash("./build", { runInBackground: true });
+    const chunks = await collect(client.streamOutput(shellId));
+    expect(model.state.dropped).toBe(1);
+    expect(chunks.map((chunk) => chunk.output).join("")).toBe(model.whole);
+    const polls = server.requests.slice(1).map((request) => request.body as { cursor?: number });
+    expect(polls[0]).toMatchObject({ cursor: 0 });
+    expect(polls[1]).toMatchObject({ cursor: 0 });
+  });
+
+  it("starts where the session's last bashOutput ended, by cursor", async () => {
+    const model = fakeCommand(steps, { drop: (index) => index === 1 });
+    const server = fakeServer(model.respond);
+    const client = createClient({ ...base, retry: { baseDelay: 1 }, fetch: server.fetch });
+    const { shellId } = await client.bash("./build", { runInBackground: true });
+    const first = await client.bashOutput(shellId);
+    expect(first.output).toBe("one\n");
+    const chunks = await collect(client.streamOutput(shellId));
+    expect(first.output + chunks.map((chunk) => chunk.output).join("")).toBe(model.whole);
+    expect(server.requests[2]!.body).toMatchObject({ cursor: 4 });
+  });
+
+  it("for a command the client never saw, re-asks a lost first answer from cursor 0", async () => {
+    const model = fakeCommand(steps, { drop: (index) => index === 1 });
+    const server = fakeServer(model.respond);
+    // Another client of the same session read the first step.
+    const other = createClient({ ...base, toolSessionId: "s", fetch: server.fetch });
+    expect((await other.bashOutput("bash_1")).output).toBe("one\n");
+    const client = createClient({
+      ...base,
+      toolSessionId: "s",
+      retry: { baseDelay: 1 },
+      fetch: server.fetch,
+    });
+    const chunks = await collect(client.streamOutput("bash_1"));
+    // Nothing lost; what the session had read before comes again.
+    expect(chunks.map((chunk) => chunk.output).join("")).toBe(model.whole);
+    expect(server.requests[1]!.body).toEqual({ bash_id: "bash_1", wait_ms: 0 });
+    expect(server.requests[2]!.body).toEqual({ bash_id: "bash_1", cursor: 0, wait_ms: 0 });
+  });
+
+  it("outlives a 429 storm, honouring Retry-After, without throwing at the consumer", async () => {
+    vi.useFakeTimers();
+    const model = fakeCommand(steps, {
+      refuse: (index) => (index >= 1 && index <= 20 ? tooMany(2) : undefined),
+    });
+    const server = fakeServer(model.respond);
+    const client = createClient({ ...base, fetch: server.fetch });
+    const { shellId } = await client.bash("./build", { runInBackground: true });
+    const done = collect(client.streamOutput(shellId));
+    await vi.advanceTimersByTimeAsync(0);
+    const sentAt: number[] = [];
+    for (let second = 0; model.state.refused < 20 && second < 200; second++) {
+      const before = server.requests.length;
+      await vi.advanceTimersByTimeAsync(1000);
+      if (server.requests.length > before) sentAt.push(second);
+    }
+    // Every re-ask waited the 2 s the server asked for: at most one request per 2 s.
+    for (let i = 1; i < sentAt.length; i++)
+      expect(sentAt[i]! - sentAt[i - 1]!).toBeGreaterThanOrEqual(2);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const chunks = await done;
+    expect(model.state.refused).toBe(20);
+    expect(chunks.map((chunk) => chunk.output).join("")).toBe(model.whole);
+    expect(chunks.at(-1)?.status).toBe("completed");
+  });
+
+  it("a cursorless first poll refused with 429 is re-asked without a cursor (nothing was read)", async () => {
+    const model = fakeCommand(steps, { refuse: (index) => (index === 0 ? tooMany(0) : undefined) });
+    const server = fakeServer(model.respond);
+    const client = createClient({ ...base, fetch: server.fetch });
+    await collect(client.streamOutput("bash_1"));
+    expect(server.requests[1]!.body).toEqual({ bash_id: "bash_1", wait_ms: 0 });
+  });
+
+  it("ends with the error on a non-retryable answer, and on a 429 when retries are off", async () => {
+    const gone = fakeServer(() => failure(404, "not_found", "No background command bash_1"));
+    await expect(
+      collect(createClient({ ...base, fetch: gone.fetch }).streamOutput("bash_1")),
+    ).rejects.toMatchObject({ statusCode: 404 });
+    expect(gone.requests).toHaveLength(1);
+    const busy = fakeServer(() => tooMany(0));
+    await expect(
+      collect(createClient({ ...base, retry: false, fetch: busy.fetch }).streamOutput("bash_1")),
+    ).rejects.toMatchObject({ statusCode: 429 });
+    expect(busy.requests).toHaveLength(1);
+  });
+
+  it("an abort during a 429 backoff rejects with the signal's reason", async () => {
+    vi.useFakeTimers();
+    const server = fakeServer(() => tooMany(30));
+    const client = createClient({ ...base, fetch: server.fetch });
+    const controller = new AbortController();
+    const done = collect(client.streamOutput("bash_1", {}, { signal: controller.signal })).catch(
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    controller.abort("stop");
+    expect(await done).toBe("stop");
   });
 });
