@@ -12,6 +12,7 @@ import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
 import { createApp } from "./http/app.ts";
+import type { RateLimitOptions } from "./http/rate-limit.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { createSandboxService } from "./http/sandbox-service.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
@@ -22,7 +23,7 @@ import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessio
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
-import { createSandboxStore } from "./store/sandboxes.ts";
+import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 
 /** Options of `createLuminaServer`. */
@@ -57,6 +58,10 @@ export interface LuminaServerOptions {
   maxSandboxesPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
   hostUidBase?: number;
+  /** How many host uids from `hostUidBase` sandboxes may hold at once. @default 65536 */
+  hostUidCount?: number;
+  /** Sandbox creations per user: a burst, then a steady rate. @default 20 at once, then 4 per second */
+  createRate?: RateLimitOptions;
   /**
    * Per-sandbox resource limits (see `defaultLimits`). `diskSize` is the `/home/user` quota,
    * fixed when a sandbox is created (0: none); `maxCpus` caps a sandbox's CPU time in cores.
@@ -160,13 +165,21 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const manager = new SandboxManager(backend);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
-    store: createSandboxStore(db, options.hostUidBase ?? hostUidBaseOf(dataDir)),
+    store: createSandboxStore(
+      db,
+      options.hostUidBase ?? hostUidBaseOf(dataDir),
+      options.hostUidCount ?? hostUidBlockSize,
+    ),
     sessions: sessionStore,
     control: manager,
     sandboxesDir: join(dataDir, "sandboxes"),
     limits: { ...defaultLimits, ...options.limits },
     maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
+    ...(options.createRate ? { createRate: options.createRate } : {}),
+    log,
   });
+  // Destroys a crash cut short are finished before anyone can call.
+  await sandboxes.recover();
   const sessions = createToolSessions({
     store: sessionStore,
     sandboxes,

@@ -2,6 +2,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+ *                     [--host-uid-base <uid>]
  *   npm run server -- add-key <user> [--data <dir>]
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -14,9 +15,22 @@ import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
 import { isExecutable } from "./sandbox/storage.ts";
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
+import { hostUidBlockSize } from "./store/sandboxes.ts";
+
+// Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
+// the largest uid setpriv and bwrap take.
+const minHostUidBase = 65_536;
+const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+                         [--host-uid-base <uid>]
        npm run server -- add-key <user> [--data <dir>]`;
+
+const help = `${usage}
+
+  --host-uid-base <uid>  the first of the ${hostUidBlockSize} host uids the sandboxes run as
+                         (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
+                         Keep it clear of every uid the host uses, and of other servers' blocks.`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -40,6 +54,10 @@ async function main(): Promise<void> {
     fail(`${(error as Error).message}\n${usage}`);
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return;
+  }
   const dataDir = values.data ?? ".lumina-data";
 
   if (positionals[0] === "add-key") {
@@ -58,6 +76,19 @@ async function main(): Promise<void> {
 
   const port = Number(values.port ?? "8080");
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535\n${usage}`);
+  let hostUidBase: number | undefined;
+  if (values["host-uid-base"] !== undefined) {
+    hostUidBase = Number(values["host-uid-base"]);
+    if (
+      !/^\d+$/.test(values["host-uid-base"]) ||
+      hostUidBase < minHostUidBase ||
+      hostUidBase > maxHostUidBase
+    ) {
+      fail(
+        `--host-uid-base must be a whole number from ${minHostUidBase} to ${maxHostUidBase}\n${usage}`,
+      );
+    }
+  }
   const isolation = values.isolation ?? "bubblewrap";
   if (isolation !== "bubblewrap" && isolation !== "none") {
     fail(`--isolation must be 'bubblewrap' or 'none'\n${usage}`);
@@ -86,6 +117,7 @@ async function main(): Promise<void> {
     port,
     isolation,
     ...(bwrapPath ? { bwrapPath } : {}),
+    ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
   });
@@ -121,6 +153,8 @@ function parseOptions() {
       port: { type: "string" },
       data: { type: "string" },
       isolation: { type: "string" },
+      "host-uid-base": { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
 }

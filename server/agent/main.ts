@@ -6,6 +6,8 @@
 import { createInterface } from "node:readline";
 import { AgentError } from "./failure.ts";
 import { fileHandlers } from "./files/handlers.ts";
+import { removeWriteLeftovers } from "./files/leftovers.ts";
+import { toLocalPath } from "./files/paths.ts";
 import type { AgentCancel, AgentFailure, AgentRequest, AgentResponse } from "./protocol.ts";
 import { shellHandlers } from "./shell/handlers.ts";
 
@@ -21,6 +23,9 @@ const handlers: Record<string, AnyHandler> = {
 process.on("SIGXFSZ", () => {});
 
 const inFlight = new Map<number, AbortController>();
+
+// Every tool waits for it, so none sees a half-written temp file; the start's ping does not.
+const leftoversRemoved = removeWriteLeftovers(toLocalPath("/home/user")).catch(() => 0);
 
 function send(response: AgentResponse): void {
   process.stdout.write(`${JSON.stringify(response)}\n`);
@@ -49,6 +54,7 @@ async function dispatch(request: AgentRequest): Promise<void> {
   const controller = new AbortController();
   inFlight.set(request.id, controller);
   try {
+    if (request.method !== "ping") await leftoversRemoved;
     const result = await handler(request.params as never, controller.signal);
     send({ id: request.id, result });
   } catch (error) {

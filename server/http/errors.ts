@@ -52,7 +52,11 @@ export function toWireError(error: unknown, log: (line: string) => void): WireEr
       code: status === 500 ? "internal" : error.code,
       message: status === 500 ? "the server failed; the failure was logged" : error.message,
     };
-    if (status === 429 || status === 503) wire.retryAfter = 1;
+    if (status === 429 || status === 503) {
+      // A rate limit knows when its next token comes; anything else is worth a retry soon.
+      const { retryAfterSeconds } = error as { retryAfterSeconds?: number };
+      wire.retryAfter = retryAfterSeconds ?? 1;
+    }
     return wire;
   }
   log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

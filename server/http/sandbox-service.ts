@@ -2,11 +2,13 @@
  * Sandboxes as users see them: the registry's records joined with the manager's view of what
  * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
  */
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AgentError } from "../agent/failure.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
+import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
 /** What the HTTP layer needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
@@ -35,7 +37,12 @@ export interface SandboxService {
   destroy(record: SandboxRecord): Promise<void>;
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
+  /** Finishes every destroy a crash interrupted (the server's start, before it serves). */
+  recover(): Promise<void>;
 }
+
+/** How fast one user may create sandboxes, unless configured. */
+export const defaultCreateRate: RateLimitOptions = { burst: 20, perSecond: 4 };
 
 /** Creates the sandbox service. */
 export function createSandboxService(options: {
@@ -46,24 +53,49 @@ export function createSandboxService(options: {
   limits: SandboxLimits;
   /** The most sandboxes one user may have; each can take its full limits. @default 32 */
   maxSandboxesPerUser?: number;
+  /** Sandbox creations per user. @default defaultCreateRate */
+  createRate?: RateLimitOptions;
+  /** Where recovery notes go. @default nowhere */
+  log?: (line: string) => void;
 }): SandboxService {
   const { store, sessions, control } = options;
+  const log = options.log ?? (() => {});
+  const createLimit = createRateLimit(options.createRate ?? defaultCreateRate, "sandbox creations");
   const byId = new Map<string, SandboxRecord>();
   // Ids deleted (or being deleted): a tool call that found the record before must not revive it.
   const deleted = new Set<string>();
   const goneError = (record: SandboxRecord) =>
     new AgentError("not_found", `no sandbox named '${record.name}'; it was deleted`);
+  const storageDirOf = (record: SandboxRecord) => join(options.sandboxesDir, record.id);
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
     return {
       id: record.id,
-      storageDir: join(options.sandboxesDir, record.id),
+      storageDir: storageDirOf(record),
       hostUid: record.hostUid,
       limits: options.limits,
     };
   };
+  // The storage dir is made with the record, so a missing one means its files were lost: a start
+  // would bring the sandbox back empty without a word.
+  const checkStorage = (record: SandboxRecord) => {
+    if (existsSync(storageDirOf(record))) return;
+    throw new AgentError(
+      "conflict",
+      `the files of sandbox '${record.name}' are missing on the server; destroy it and create it again (or ask the operator to restore its storage)`,
+    );
+  };
+  // The record goes (freeing its host uid) only once the teardown finished; until then it stays
+  // `destroying`, and the next start of the server finishes it.
+  const finishDestroy = async (record: SandboxRecord) => {
+    await control.destroy(specOf(record));
+    sessions.removeForSandbox(record.id);
+    store.remove(record.id);
+    byId.delete(record.id);
+  };
   return {
     async create(user, name, eager) {
+      createLimit.take(user);
       const most = options.maxSandboxesPerUser ?? 32;
       // Counted and created in one synchronous step, so concurrent creates cannot both slip in.
       if (store.list(user).length >= most) {
@@ -79,15 +111,23 @@ export function createSandboxService(options: {
           `you already have a sandbox named '${name}'; pick another name or use it`,
         );
       }
+      try {
+        // In the same tick as the record, so no destroy can run in between.
+        mkdirSync(storageDirOf(record), { recursive: true, mode: 0o700 });
+      } catch (error) {
+        store.remove(record.id);
+        throw error;
+      }
       if (!eager) return record;
       try {
         await control.ensureRunning(specOf(record));
       } catch (error) {
         // A sandbox that could not start is not left behind to block a retry with a 409.
         deleted.add(record.id);
-        await control.destroy(specOf(record)).catch(() => {});
-        byId.delete(record.id);
-        store.remove(record.id);
+        store.markDestroying(record.id);
+        await finishDestroy(record).catch((failure: unknown) =>
+          log(`sandbox ${record.id}: teardown after a failed start failed: ${String(failure)}`),
+        );
         throw error;
       }
       return record;
@@ -105,6 +145,7 @@ export function createSandboxService(options: {
     }),
     async ensureRunning(record) {
       if (!deleted.has(record.id)) {
+        if (control.status(record.id) !== "running") checkStorage(record);
         try {
           const runtime = await control.ensureRunning(specOf(record));
           if (!deleted.has(record.id)) return runtime;
@@ -119,20 +160,32 @@ export function createSandboxService(options: {
     },
     async restart(record) {
       if (deleted.has(record.id)) throw goneError(record);
+      checkStorage(record);
       await control.restart(specOf(record));
     },
     async destroy(record) {
       deleted.add(record.id);
-      await control.destroy(specOf(record));
-      sessions.removeForSandbox(record.id);
-      store.remove(record.id);
-      byId.delete(record.id);
+      store.markDestroying(record.id);
+      await finishDestroy(record);
     },
     async runningRuntime(sandboxId, user) {
       const record = byId.get(sandboxId);
       if (!record || record.user !== user || deleted.has(sandboxId)) return undefined;
       if (control.status(sandboxId) !== "running") return undefined;
       return control.ensureRunning(specOf(record));
+    },
+    async recover() {
+      for (const record of store.listDestroying()) {
+        deleted.add(record.id);
+        try {
+          await finishDestroy(record);
+          log(`finished the destroy of sandbox ${record.id} that a stop of the server interrupted`);
+        } catch (error) {
+          log(
+            `sandbox ${record.id}: the interrupted destroy failed again (${String(error)}); the next start retries it`,
+          );
+        }
+      }
     },
   };
 }

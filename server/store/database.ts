@@ -32,11 +32,8 @@ CREATE TABLE IF NOT EXISTS sandboxes (
   host_uid INTEGER NOT NULL UNIQUE,
   created_at TEXT NOT NULL,
   eager INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'active',
   UNIQUE (user, name)
-);
-CREATE TABLE IF NOT EXISTS counters (
-  name TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tool_sessions (
   key TEXT PRIMARY KEY,
@@ -75,12 +72,21 @@ export function openRegistry(
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.exec(schema);
+  addMissingColumns(db);
   // Side files left by an older server, created before the database file was private.
   for (const side of ["-wal", "-shm", "-journal"]) {
     if (existsSync(path + side)) chmodSync(path + side, 0o600);
   }
   keepRegistryReserve(db, reserveBytes);
   return db;
+}
+
+/** Brings tables made by an older server up to the columns of `schema`. */
+function addMissingColumns(db: RegistryDatabase): void {
+  const columns = db.prepare("PRAGMA table_info(sandboxes)").all() as { name: string }[];
+  if (!columns.some((column) => column.name === "state")) {
+    db.exec("ALTER TABLE sandboxes ADD COLUMN state TEXT NOT NULL DEFAULT 'active'");
+  }
 }
 
 /**

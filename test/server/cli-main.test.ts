@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { randomInt } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -162,6 +163,33 @@ describe("the server command line", () => {
       run.child.kill("SIGTERM");
       expect(await run.exited).toBe(0);
     }
+  });
+
+  it("runs sandboxes from the --host-uid-base it is given, refuses a bad one, and explains it in --help", async () => {
+    const data = await tempDir();
+    const base = 2_120_000_000 + randomInt(100) * 65_536;
+    const server = await startCli(data, {}, ["--host-uid-base", String(base)]);
+    const key = keyLine.exec(server.stdout())?.[1];
+    const lumina = createClient({
+      baseUrl: server.url,
+      token: key!,
+      sandbox: "uid-box",
+      retry: false,
+    });
+    await lumina.createSandbox();
+    const [id] = await readdir(join(data, "sandboxes"));
+    expect((await stat(join(data, "sandboxes", id!, "home"))).uid).toBe(base);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    for (const bad of ["1000", "4294967294", "12e8"]) {
+      const run = runCli(["--port", "0", "--data", await tempDir(), `--host-uid-base=${bad}`]);
+      expect(await run.exited).toBe(2);
+      expect(run.stderr()).toMatch(/--host-uid-base must be a whole number from 65536/);
+    }
+    const help = runCli(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/--host-uid-base <uid>/);
   });
 
   it("refuses unknown options with a usage line", async () => {

@@ -19,7 +19,6 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { SandboxSpec } from "../../server/sandbox/backend.ts";
 import { storageSteps } from "../../server/sandbox/storage.ts";
@@ -142,9 +141,38 @@ describe("host uid blocks", () => {
     }
   });
 
-  it("the server answers 503 unavailable once its block of 65536 uids is used up", async () => {
+  it("the store hands a removed sandbox's uid out again, lowest first, never a destroying one's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lumina-uids-"));
+    scratch.push(dir);
+    const db = openRegistry(dir);
+    try {
+      const store = createSandboxStore(db, 1_000_000, 4);
+      const made = ["a", "b", "c", "d"].map((name) => store.create("u", name, false)!);
+      expect(made.map((record) => record.hostUid)).toEqual([
+        1_000_000, 1_000_001, 1_000_002, 1_000_003,
+      ]);
+      store.markDestroying(made[0]!.id);
+      store.markDestroying(made[2]!.id);
+      // Being destroyed: no longer found, but its uid may still own files and processes.
+      expect(store.get("u", "a")).toBeUndefined();
+      expect(() => store.create("u", "e", false)).toThrow(
+        expect.objectContaining({ code: "unavailable" }),
+      );
+      expect(() => store.create("u", "a", false)).toThrow(
+        expect.objectContaining({ code: "conflict" }),
+      );
+      store.remove(made[2]!.id);
+      store.remove(made[0]!.id);
+      expect(store.create("u", "e", false)?.hostUid).toBe(1_000_000);
+      expect(store.create("u", "f", false)?.hostUid).toBe(1_000_002);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("the server answers 503 unavailable once every uid of its range is held", async () => {
     const base = 1_990_000_000 + randomInt(100) * 65_536;
-    const server = await startTestServer({ hostUidBase: base });
+    const server = await startTestServer({ hostUidBase: base, hostUidCount: 2 });
     try {
       const create = (name: string) =>
         fetch(`${server.url}/v1/sandboxes`, {
@@ -153,9 +181,7 @@ describe("host uid blocks", () => {
           body: JSON.stringify({ name, eager: false }),
         });
       expect((await create(randomSandboxName())).status).toBe(201);
-      const db = new Database(join(server.dataDir, "lumina.db"), { timeout: 10_000 });
-      db.prepare("UPDATE counters SET value = ? WHERE name = 'host_uid'").run(base + 65_536);
-      db.close();
+      expect((await create(randomSandboxName())).status).toBe(201);
       const refused = await create(randomSandboxName());
       expect(refused.status).toBe(503);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(

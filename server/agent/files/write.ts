@@ -3,15 +3,15 @@
  * the old mode kept) with the read-before-write check done right before the rename, and one
  * change per file at a time (path-lock.ts) so the check and the rename act as one step.
  */
-import { randomBytes } from "node:crypto";
 import { lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { AgentError } from "../failure.ts";
 import { withPathLock } from "./path-lock.ts";
 import { checkToolPath, fileError, toLocalPath, toSandboxPath } from "./paths.ts";
 import type { AgentStamp, ExpectedStamp } from "./protocol.ts";
 import { openRegular } from "./read.ts";
 import { sameStamp, stampOf } from "./stamp.ts";
+import { tempPathFor } from "./temp-name.ts";
 
 /** The largest file edit will load. */
 const maxEditBytes = 64 * 1024 * 1024;
@@ -79,10 +79,7 @@ async function replaceAtomically(
   const before = info && stampOf(info);
   checkExpectation(shown, before, expect);
   const mode = info ? Number(info.mode) & 0o7777 : 0o644;
-  const temp = join(
-    dirname(target),
-    `.${basename(target)}.${randomBytes(6).toString("hex")}.lumina-tmp`,
-  );
+  const temp = tempPathFor(target);
   const handle = await open(temp, "wx", mode);
   try {
     try {
