@@ -25,6 +25,7 @@ import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 import { createSandboxCgroups } from "./cgroup.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
+import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
 import { checkSpec, homeDirOf, isExecutable, storageSteps } from "./storage.ts";
 
 /** Where the agent bundle appears inside every sandbox. */
@@ -38,6 +39,8 @@ export interface BubblewrapOptions {
   nodePath?: string;
   /** Where the one warning goes if disk quotas cannot work here. @default console.error */
   log?: (line: string) => void;
+  /** Spawns the launcher (a test wraps node's spawn to inject a real EMFILE). @default spawn */
+  spawn?: SpawnFunction;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -158,9 +161,11 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
       const cgroups = await createSandboxCgroups(spec.id, spec.limits, spec.hostUid);
-      const options = bwrapArgs(spec, bundle, cgroups.bwrapArgs);
+      const argsText = bwrapArgs(spec, bundle, cgroups.bwrapArgs)
+        .map((arg) => `${arg}\0`)
+        .join("");
       const { maxProcesses, maxFileSize } = spec.limits;
-      const child = spawn(
+      const child = await spawnChild(
         "/usr/bin/bash",
         [
           // No startup files at all: with a socket on stdin bash would otherwise read ~/.bashrc.
@@ -189,10 +194,14 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
         ],
         // Never the server's environment: /proc/1/environ inside shows the spawner's.
         { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
-      );
+        options.spawn,
+      ).catch(async (error: unknown) => {
+        await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
+        throw error;
+      });
       const argsPipe = child.stdio[3] as Writable;
       argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
-      argsPipe.end(options.map((arg) => `${arg}\0`).join(""));
+      argsPipe.end(argsText);
       return runtimeFromProcess(
         child,
         async () => {
