@@ -64,6 +64,12 @@ export interface LuminaServerOptions {
    */
   limits?: Partial<SandboxLimits>;
   /**
+   * Whether new sandboxes get a disk quota of `limits.diskSize`. Only this turns quotas off: a
+   * failure to make one fails that start with a 503 instead; a host where loop-mounted images
+   * cannot work at all is found at start-up and logged loudly. @default true
+   */
+  diskQuota?: boolean;
+  /**
    * File descriptors that must be free for a sandbox start to begin; with fewer the start
    * answers 503 (`unavailable`) instead of failing half-way. 0 turns the check off. @default 64
    */
@@ -155,8 +161,11 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       ? createUnisolatedBackend({ log })
       : createBubblewrapBackend({
           log,
+          diskQuota: options.diskQuota ?? true,
           ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
         });
+  // Once, at start: what the host supports is decided here, never by one failed start.
+  await backend.init?.();
   const manager = new SandboxManager(backend, {
     descriptorReserve: options.descriptorReserve ?? defaultDescriptorReserve,
     log,

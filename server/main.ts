@@ -2,6 +2,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+ *                     [--no-disk-quota]
  *   npm run server -- add-key <user> [--data <dir>]
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -15,7 +16,7 @@ import { isExecutable } from "./sandbox/storage.ts";
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
 
-const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none] [--no-disk-quota]
        npm run server -- add-key <user> [--data <dir>]`;
 
 function fail(message: string, code = 2): never {
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
     host: values.host ?? "127.0.0.1",
     port,
     isolation,
+    // Only the operator turns quotas off; a failed image fails one start, never this.
+    diskQuota: values["no-disk-quota"] !== true,
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
@@ -121,6 +124,7 @@ function parseOptions() {
       port: { type: "string" },
       data: { type: "string" },
       isolation: { type: "string" },
+      "no-disk-quota": { type: "boolean" },
     },
   });
 }

@@ -39,6 +39,11 @@ export interface BubblewrapOptions {
   nodePath?: string;
   /** Where the one warning goes if disk quotas cannot work here. @default console.error */
   log?: (line: string) => void;
+  /**
+   * Whether new sandboxes get a disk quota (a loop-mounted image of `limits.diskSize`). Only
+   * this turns quotas off; a failure to make one fails that start instead. @default true
+   */
+  diskQuota?: boolean;
   /** Spawns the launcher (a test wraps node's spawn to inject a real EMFILE). @default spawn */
   spawn?: SpawnFunction;
 }
@@ -152,9 +157,11 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
-  const storage = storageSteps(true, createDiskImages(log));
+  const disks = createDiskImages({ log, enabled: options.diskQuota ?? true });
+  const storage = storageSteps(true, disks);
   return {
     kind: "bubblewrap",
+    init: disks.probe,
     prepare: storage.prepare,
     async start(spec): Promise<SandboxRuntime> {
       checkSpec(spec);
