@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,11 +13,13 @@ import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
 import { createApp } from "./http/app.ts";
+import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
 import type { RateLimitOptions } from "./http/rate-limit.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { createSandboxService } from "./http/sandbox-service.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
 import { createBubblewrapBackend } from "./sandbox/bubblewrap.ts";
+import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
@@ -79,6 +82,34 @@ export interface LuminaServerOptions {
    * data disk is full; topped up when half is used and the disk has room. @default 16 MiB
    */
   registryReserve?: number;
+  /**
+   * Whether new sandboxes get a disk quota of `limits.diskSize`. Only this turns quotas off: a
+   * failure to make one fails that start with a 503 instead; a host where loop-mounted images
+   * cannot work at all is found at start-up and logged loudly. @default true
+   */
+  diskQuota?: boolean;
+  /**
+   * File descriptors that must be free for a sandbox start to begin; with fewer the start
+   * answers 503 (`unavailable`) instead of failing half-way. 0 turns the check off. @default 64
+   */
+  descriptorReserve?: number;
+  /** Time a new connection has to send a request's headers, in ms. @default 15000 */
+  headersTimeoutMs?: number;
+  /** Time a connection has to send a whole request, body included, in ms. @default 120000 */
+  requestTimeoutMs?: number;
+  /** Time an idle keep-alive connection stays open between requests, in ms. @default 5000 */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Open HTTP connections in all; new ones beyond it are closed at once. @default half of
+   * RLIMIT_NOFILE at start (at least 64), so connections can never take every descriptor
+   */
+  maxConnections?: number;
+  /**
+   * Connections one client address may hold before any of them authenticates; beyond it new
+   * ones are closed at once. A connection stops counting once a request on it authenticates,
+   * so long-polls of a signed-in user are bounded by the per-user limits instead. @default 128
+   */
+  maxUnauthenticatedConnectionsPerAddress?: number;
   /** Where log lines go. @default console.error */
   log?: (line: string) => void;
 }
@@ -160,9 +191,24 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       : createBubblewrapBackend({
           log,
           diskOvercommit: options.diskOvercommit ?? 1,
+          diskQuota: options.diskQuota ?? true,
           ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
         });
-  const manager = new SandboxManager(backend);
+  // Once, at start: what the host supports is decided here, never by one failed start.
+  await backend.init?.();
+  const manager = new SandboxManager(backend, {
+    descriptorReserve: options.descriptorReserve ?? defaultDescriptorReserve,
+    log,
+  });
+  const connectionLimits = {
+    headersTimeoutMs: options.headersTimeoutMs ?? 15_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5_000,
+    maxConnections:
+      options.maxConnections ?? Math.max(64, Math.floor((descriptorUsage()?.limit ?? 2048) / 2)),
+    maxUnauthenticatedPerAddress: options.maxUnauthenticatedConnectionsPerAddress ?? 128,
+  };
+  const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
     store: createSandboxStore(
@@ -198,16 +244,26 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     corsOrigins: options.corsOrigins ?? ["*"],
     maxRequestsPerUser: options.maxRequestsPerUser ?? 64,
     maxLongPollsPerUser: options.maxLongPollsPerUser ?? 32,
+    connections,
     log,
   });
 
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8080 }, () =>
-      resolveServer(started),
+    const started = serve(
+      {
+        fetch: app.fetch,
+        hostname: host,
+        port: options.port ?? 8080,
+        serverOptions: serverOptionsOf(connectionLimits),
+      },
+      () => resolveServer(started),
     );
     started.once("error", reject);
   });
+  connections.attach(server as Server);
+  // After listening, an error is a failed accept (EMFILE): that one connection is lost, not the server.
+  server.on("error", (error: Error) => log(`lumina: HTTP server: ${error.message}`));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 

@@ -2,7 +2,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                     [--host-uid-base <uid>]
+ *                     [--host-uid-base <uid>] [--no-disk-quota]
  *   npm run server -- add-key <user> [--data <dir>]
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -23,14 +23,15 @@ const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                         [--host-uid-base <uid>]
+                         [--host-uid-base <uid>] [--no-disk-quota]
        npm run server -- add-key <user> [--data <dir>]`;
 
 const help = `${usage}
 
   --host-uid-base <uid>  the first of the ${hostUidBlockSize} host uids the sandboxes run as
                          (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
-                         Keep it clear of every uid the host uses, and of other servers' blocks.`;
+                         Keep it clear of every uid the host uses, and of other servers' blocks.
+  --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
     host: values.host ?? "127.0.0.1",
     port,
     isolation,
+    // Only the operator turns quotas off; a failed image fails one start, never this.
+    diskQuota: values["no-disk-quota"] !== true,
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
@@ -155,6 +158,7 @@ function parseOptions() {
       isolation: { type: "string" },
       "host-uid-base": { type: "string" },
       help: { type: "boolean", short: "h" },
+      "no-disk-quota": { type: "boolean" },
     },
   });
 }

@@ -3,6 +3,7 @@
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
 import type { ReadRecordStore } from "../tools/context.ts";
+import type { ConnectionGuard } from "./connections.ts";
 import type { SandboxService } from "./sandbox-service.ts";
 
 /** Hono's environment: the authenticated user rides on the context. */
@@ -29,5 +30,7 @@ export interface AppServices {
   maxRequestsPerUser: number;
   /** Long-polls (`bash_output` with `wait_ms`) in flight per user. */
   maxLongPollsPerUser: number;
+  /** Told which connections authenticated (absent when the app runs without a node server). */
+  connections?: ConnectionGuard;
   log: (line: string) => void;
 }

@@ -2,6 +2,7 @@
  * The HTTP app: CORS, authentication, the routes of CONTRACT §3, and one JSON error shape for
  * every failure (unknown routes, wrong methods and crashes included; never a stack trace).
  */
+import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, AppServices } from "./app-types.ts";
@@ -43,10 +44,17 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.get("/v1/health", (c) => c.json({ status: "ok", version: services.version }));
 
   const authenticate = async (
-    c: { req: { header(name: string): string | undefined }; set(key: "user", value: string): void },
+    c: {
+      req: { header(name: string): string | undefined };
+      set(key: "user", value: string): void;
+      env: unknown;
+    },
     next: () => Promise<void>,
   ) => {
     c.set("user", await services.authenticator.authenticate(c.req.header("authorization")));
+    // A connection that carried valid credentials no longer counts as an anonymous one.
+    const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
+    if (socket) services.connections?.authenticated(socket);
     await next();
   };
   app.use("/v1/sandboxes", authenticate);

@@ -53,6 +53,8 @@ export interface SandboxRuntime {
 export interface SandboxBackend {
   /** A short name for logs (`bubblewrap`, `none`). */
   readonly kind: string;
+  /** Checks once, at server start, what this host supports (disk quotas); logs what it lacks. */
+  init?(): Promise<void>;
   /** Creates the sandbox's persistent storage if it does not exist yet. */
   prepare(spec: SandboxSpec): Promise<void>;
   /** Starts the sandbox and its agent; resolves once the agent answers. */

@@ -25,6 +25,7 @@ import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 import { createSandboxCgroups } from "./cgroup.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
+import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
 import { checkSpec, homeDirOf, isExecutable, storageSteps } from "./storage.ts";
 
 /** Where the agent bundle appears inside every sandbox. */
@@ -40,6 +41,13 @@ export interface BubblewrapOptions {
   log?: (line: string) => void;
   /** The disk overcommit ratio (server/sandbox/disk.ts `DiskImageOptions`). @default 1 */
   diskOvercommit?: number;
+  /**
+   * Whether new sandboxes get a disk quota (a loop-mounted image of `limits.diskSize`). Only
+   * this turns quotas off; a failure to make one fails that start instead. @default true
+   */
+  diskQuota?: boolean;
+  /** Spawns the launcher (a test wraps node's spawn to inject a real EMFILE). @default spawn */
+  spawn?: SpawnFunction;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -158,19 +166,26 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
-  const overcommit = options.diskOvercommit ?? 1;
-  const storage = storageSteps(true, createDiskImages(log, { overcommit }));
+  const disks = createDiskImages({
+    log,
+    enabled: options.diskQuota ?? true,
+    overcommit: options.diskOvercommit ?? 1,
+  });
+  const storage = storageSteps(true, disks);
   return {
     kind: "bubblewrap",
+    init: disks.probe,
     prepare: storage.prepare,
     async start(spec): Promise<SandboxRuntime> {
       checkSpec(spec);
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
       const cgroups = await createSandboxCgroups(spec.id, spec.limits, spec.hostUid);
-      const options = bwrapArgs(spec, bundle, cgroups.bwrapArgs);
+      const argsText = bwrapArgs(spec, bundle, cgroups.bwrapArgs)
+        .map((arg) => `${arg}\0`)
+        .join("");
       const { maxProcesses, maxFileSize } = spec.limits;
-      const child = spawn(
+      const child = await spawnChild(
         "/usr/bin/bash",
         [
           // No startup files at all: with a socket on stdin bash would otherwise read ~/.bashrc.
@@ -199,10 +214,14 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
         ],
         // Never the server's environment: /proc/1/environ inside shows the spawner's.
         { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
-      );
+        options.spawn,
+      ).catch(async (error: unknown) => {
+        await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
+        throw error;
+      });
       const argsPipe = child.stdio[3] as Writable;
       argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
-      argsPipe.end(options.map((arg) => `${arg}\0`).join(""));
+      argsPipe.end(argsText);
       return runtimeFromProcess(
         child,
         async () => {

@@ -6,14 +6,18 @@
  * An image is formatted once, when the sandbox is created, and stays mounted while the server
  * runs (a sandbox restart reuses the mount); it is unmounted at destroy and at server close. A
  * server that crashed leaves the mount behind: the next one finds it in /proc/self/mountinfo.
- * Sandboxes created without an image (before quotas existed, or where mkfs/loop devices are
- * unavailable) keep their home as a plain directory.
+ * Sandboxes created without an image (before quotas existed, with quotas off by configuration,
+ * or on a host where the start-up probe found loop-mounted images unusable) keep their home as
+ * a plain directory. A failure while making one sandbox's image fails that start (503) and
+ * changes nothing for the next: isolation is never downgraded by a transient fault.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { AgentError } from "../agent/failure.ts";
 import { checkRoomForImage } from "./disk-room.ts";
 
 const run = promisify(execFile);
@@ -26,11 +30,38 @@ export function diskImageOf(storageDir: string): string {
   return join(storageDir, "disk.img");
 }
 
+/** Runs one disk tool (`mkfs.ext4`, `mount`, `umount`) with its arguments; rejects on failure. */
+export type DiskToolRunner = (tool: string, args: string[]) => Promise<unknown>;
+
+/** Runs a disk tool with a minimal PATH (the default `DiskToolRunner`). */
+export const runDiskTool: DiskToolRunner = (tool, args) => run(tool, args, { env: toolEnv });
+
+/** Options of `createDiskImages`. */
+export interface DiskImagesOptions {
+  /** Where the start-up warning goes if quotas cannot work on this host. @default no log */
+  log?: (line: string) => void;
+  /** Whether new sandboxes get an image; only this turns quotas off. @default true */
+  enabled?: boolean;
+  /** Runs the disk tools (a test wraps it to inject a fault). @default execFile, minimal PATH */
+  runTool?: DiskToolRunner;
+  /**
+   * How many times the data filesystem's free space the open promises of all images (sizes
+   * minus allocated blocks) may add up to before a new image is refused with 507. @default 1
+   */
+  overcommit?: number;
+}
+
 /** Mounts and unmounts the disk images of one backend's sandboxes. */
 export interface DiskImages {
   /**
+   * Checks, once, whether loop-mounted images work on this host (later calls share the answer);
+   * logs loudly if they do not although configuration wants them.
+   */
+  probe(): Promise<void>;
+  /**
    * Makes `home` ready: mounts the sandbox's image there (formatting a new one first for a new
-   * sandbox when `size` > 0); leaves a legacy or quota-less home a plain directory (not created).
+   * sandbox when `size` > 0 and quotas are on); leaves a legacy or quota-less home a plain
+   * directory (not created). A failure rejects with a 503 and leaves nothing half-made.
    */
   mountHome(storageDir: string, home: string, size: number, ownerUid: number): Promise<void>;
   /** Unmounts the image from `home` if it is mounted (destroy). */
@@ -39,22 +70,15 @@ export interface DiskImages {
   unmountAll(): Promise<void>;
 }
 
-/** Options of `createDiskImages`. */
-export interface DiskImageOptions {
-  /**
-   * How many times the data filesystem's free space the open promises of all images (sizes
-   * minus allocated blocks) may add up to before a new image is refused with 507. @default 1
-   */
-  overcommit?: number;
-}
+const probeSize = 16 * 1024 ** 2;
 
-/** Creates the disk image manager; `log` gets one warning if quotas cannot work on this host. */
-export function createDiskImages(
-  log: (line: string) => void = () => {},
-  options: DiskImageOptions = {},
-): DiskImages {
+/** Creates the disk image manager. */
+export function createDiskImages(options: DiskImagesOptions = {}): DiskImages {
+  const log = options.log ?? (() => {});
+  const runTool = options.runTool ?? runDiskTool;
   const overcommit = options.overcommit ?? 1;
   const mounted = new Set<string>();
+  let probing: Promise<boolean> | undefined;
   let lastTurn = Promise.resolve();
   // One admission at a time, held until the image file exists, so the next check counts it.
   const takeTurn = async (): Promise<() => void> => {
@@ -66,13 +90,22 @@ export function createDiskImages(
     await previous;
     return done;
   };
-  let supported = process.getuid?.() === 0 && existsSync("/dev/loop-control");
-  let warned = false;
-  const giveUp = (reason: string) => {
-    supported = false;
-    if (warned) return;
-    warned = true;
-    log(`lumina: WARNING: no per-sandbox disk quota (${reason}); homes are plain directories`);
+
+  async function probeOnce(): Promise<boolean> {
+    if (options.enabled === false) {
+      log("lumina: disk quotas are off by configuration: every home is a plain host directory");
+      return false;
+    }
+    const reason = await whyQuotasFail(runTool);
+    if (reason === undefined) return true;
+    log(
+      `lumina: WARNING: per-sandbox disk quotas do not work on this host (${reason}): every sandbox's home is a plain host directory with no size limit, and one sandbox can fill the host's disk. Run the server as root with loop devices, or turn quotas off explicitly (diskQuota: false, --no-disk-quota)`,
+    );
+    return false;
+  }
+  const quotasWork = () => {
+    probing ??= probeOnce();
+    return probing;
   };
 
   async function mountImage(image: string, home: string): Promise<void> {
@@ -80,7 +113,7 @@ export function createDiskImages(
     // A crashed server's mount is still there: reuse it.
     if (!(await isMountPoint(home))) {
       await mkdir(home, { recursive: true, mode: 0o700 });
-      await run("mount", ["-t", "ext4", "-o", mountOptions, image, home], { env: toolEnv });
+      await runTool("mount", ["-t", "ext4", "-o", mountOptions, image, home]);
     }
     mounted.add(home);
   }
@@ -89,43 +122,60 @@ export function createDiskImages(
     const known = mounted.delete(home);
     if (!known && !(await isMountPoint(home))) return;
     try {
-      await run("umount", [home], { env: toolEnv });
+      await runTool("umount", [home]);
     } catch {
       // Still busy (a process not yet reaped): detach now, the kernel finishes later.
-      await run("umount", ["-l", home], { env: toolEnv }).catch(() => {});
+      await runTool("umount", ["-l", home]).catch(() => {});
+    }
+  }
+
+  /** Formats and mounts a new sandbox's image; on any failure undoes all of it and throws. */
+  async function createImage(storageDir: string, home: string, size: number, ownerUid: number) {
+    const image = diskImageOf(storageDir);
+    try {
+      await mkdir(storageDir, { recursive: true, mode: 0o700 });
+      await formatImage(image, size, ownerUid, runTool);
+      await mountImage(image, home);
+      // The user should never see it; e2fsck makes a new one if it ever needs one.
+      await rm(join(home, "lost+found"), { recursive: true, force: true });
+    } catch (error) {
+      // Nothing half-made stays: a home left without its image would later pass for a legacy one.
+      await unmount(home).catch(() => {});
+      await rm(image, { force: true }).catch(() => {});
+      await rmdir(home).catch(() => {});
+      throw new AgentError(
+        "unavailable",
+        `the server could not set up the sandbox's disk (${firstLine(error)}); try again in a moment`,
+      );
     }
   }
 
   return {
+    async probe() {
+      await quotasWork();
+    },
     async mountHome(storageDir, home, size, ownerUid) {
       const image = diskImageOf(storageDir);
-      if (existsSync(image)) return mountImage(image, home);
+      if (existsSync(image)) {
+        try {
+          return await mountImage(image, home);
+        } catch (error) {
+          throw new AgentError(
+            "unavailable",
+            `the server could not mount the sandbox's disk (${firstLine(error)}); try again in a moment`,
+          );
+        }
+      }
       // A home without an image predates quotas (or was made without them): it stays plain.
       if (size <= 0 || existsSync(home)) return;
-      if (!supported) return giveUp("needs root and /dev/loop-control");
-      await mkdir(storageDir, { recursive: true, mode: 0o700 });
+      if (!(await quotasWork())) return;
       const done = await takeTurn();
       try {
         await checkRoomForImage(dirname(storageDir), size, overcommit);
-      } catch (error) {
-        done();
-        throw error;
-      }
-      try {
-        await formatImage(image, size, ownerUid);
-      } catch (error) {
-        return giveUp(`mkfs.ext4 failed: ${firstLine(error)}`);
+        await createImage(storageDir, home, size, ownerUid);
       } finally {
         done();
       }
-      try {
-        await mountImage(image, home);
-      } catch (error) {
-        await rm(image, { force: true });
-        return giveUp(`cannot loop-mount an image: ${firstLine(error)}`);
-      }
-      // The user should never see it; e2fsck makes a new one if it ever needs one.
-      await rm(join(home, "lost+found"), { recursive: true, force: true });
     },
     unmount,
     async unmountAll() {
@@ -134,11 +184,36 @@ export function createDiskImages(
   };
 }
 
+/** Why a small image cannot be formatted and loop-mounted here; undefined when it can. */
+async function whyQuotasFail(runTool: DiskToolRunner): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return "the server does not run as root";
+  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control";
+  const dir = await mkdtemp(join(tmpdir(), "lumina-quota-probe-"));
+  const mountPoint = join(dir, "mnt");
+  try {
+    await formatImage(join(dir, "probe.img"), probeSize, 0, runTool);
+    await mkdir(mountPoint);
+    await runTool("mount", ["-t", "ext4", "-o", mountOptions, join(dir, "probe.img"), mountPoint]);
+    await runTool("umount", [mountPoint]);
+    return undefined;
+  } catch (error) {
+    if (await isMountPoint(mountPoint)) await runTool("umount", ["-l", mountPoint]).catch(() => {});
+    return firstLine(error);
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 /**
  * Formats a new sparse image under a temporary name, then renames it into place, so a crash
  * never leaves an unformatted `disk.img` behind.
  */
-async function formatImage(image: string, size: number, ownerUid: number): Promise<void> {
+async function formatImage(
+  image: string,
+  size: number,
+  ownerUid: number,
+  runTool: DiskToolRunner,
+): Promise<void> {
   const partial = `${image}.new`;
   const file = await open(partial, "w", 0o600);
   try {
@@ -149,7 +224,7 @@ async function formatImage(image: string, size: number, ownerUid: number): Promi
   try {
     const extended = `lazy_itable_init=1,lazy_journal_init=1,root_owner=${ownerUid}:${ownerUid}`;
     // -m 0: no blocks reserved for root, the sandbox gets the whole size.
-    await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", extended, partial], { env: toolEnv });
+    await runTool("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", extended, partial]);
     await rename(partial, image);
   } catch (error) {
     await rm(partial, { force: true });

@@ -7,9 +7,18 @@
  */
 import { AgentError } from "../agent/failure.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
+import { checkDescriptorReserve, defaultDescriptorReserve } from "./descriptors.ts";
 
 /** What `status` reports of a sandbox. */
 export type SandboxStatus = "starting" | "running" | "stopped";
+
+/** Options of `SandboxManager`. */
+export interface SandboxManagerOptions {
+  /** File descriptors that must be free for a start to begin (0: no check). @default 64 */
+  descriptorReserve?: number;
+  /** Where a refused start is logged. @default console.error */
+  log?: (line: string) => void;
+}
 
 /** Starts, tracks, restarts and destroys sandboxes on one backend. */
 export class SandboxManager {
@@ -23,7 +32,16 @@ export class SandboxManager {
   // Per-sandbox chain of lifecycle operations, so they never interleave.
   readonly #queues = new Map<string, Promise<unknown>>();
 
-  constructor(readonly backend: SandboxBackend) {}
+  readonly #descriptorReserve: number;
+  readonly #log: (line: string) => void;
+
+  constructor(
+    readonly backend: SandboxBackend,
+    options: SandboxManagerOptions = {},
+  ) {
+    this.#descriptorReserve = options.descriptorReserve ?? defaultDescriptorReserve;
+    this.#log = options.log ?? ((line: string) => console.error(line));
+  }
 
   /** Returns the running sandbox, starting it (after preparing its storage) if needed. */
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime> {
@@ -82,6 +100,8 @@ export class SandboxManager {
     if (this.#destroyed.has(spec.id)) throw deletedError();
     const current = this.#running.get(spec.id);
     if (current) return current;
+    // Too few descriptors left: this start would fail half-way, so it does not begin.
+    checkDescriptorReserve(this.#descriptorReserve, this.#log);
     this.#startingNow.add(spec.id);
     try {
       await this.backend.prepare(spec);

@@ -7,10 +7,10 @@
  * client code works. Any other absolute path is the host's own path, unprotected. Shells run
  * with `HOME` set to the host home. Nothing here is a security boundary.
  */
-import { spawn } from "node:child_process";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { spawnChild } from "./spawn-child.ts";
 import { checkSpec, homeDirOf, storageSteps } from "./storage.ts";
 
 /** Options of the unisolated backend. */
@@ -32,7 +32,7 @@ export function createUnisolatedBackend(options: UnisolatedOptions = {}): Sandbo
       checkSpec(spec);
       await storage.ensure(spec);
       const home = homeDirOf(spec);
-      const child = spawn(nodePath, [await agentBundlePath()], {
+      const child = await spawnChild(nodePath, [await agentBundlePath()], {
         cwd: home,
         stdio: ["pipe", "pipe", "pipe"],
         // Still not the server's environment: its secrets stay out of the agent's reach.

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { isMountPoint } from "../../server/sandbox/disk.ts";
 import { createClient } from "../../src/index.ts";
 import { rawCall } from "../support/http.ts";
 
@@ -190,6 +191,19 @@ describe("the server command line", () => {
     const help = runCli(["--help"]);
     expect(await help.exited).toBe(0);
     expect(help.stdout()).toMatch(/--host-uid-base <uid>/);
+  });
+
+  it("turns disk quotas off with --no-disk-quota, and says so", async () => {
+    const data = await tempDir();
+    const run = await startCli(data, {}, ["--no-disk-quota"]);
+    expect(run.stderr()).toMatch(/disk quotas are off by configuration/);
+    const key = keyLine.exec(run.stdout())?.[1];
+    const lumina = createClient({ baseUrl: run.url, token: key!, sandbox: "plain", retry: false });
+    await lumina.createSandbox();
+    const [id] = await readdir(join(data, "sandboxes"));
+    expect(await isMountPoint(join(data, "sandboxes", id!, "home"))).toBe(false);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
   });
 
   it("refuses unknown options with a usage line", async () => {
