@@ -38,6 +38,7 @@ beforeAll(async () => {
     // Three times the free space: one sandbox's 80 MiB disk alone can fill the 64 MiB filesystem.
     diskOvercommit: 3,
     registryReserve: 4 * MiB,
+    createRate: { burst: 1000, perSecond: 1000 },
     limits: { diskSize, maxFileSize: 256 * MiB },
   });
   adminKey = server.adminKey ?? server.addUserKey("admin");

@@ -33,6 +33,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     createLuminaServer({
       isolation: "bubblewrap",
       log: () => {},
+      // Suites create sandboxes in bursts; the create rate limit has its own test.
+      createRate: { burst: 1000, perSecond: 1000 },
       ...options,
       dataDir,
       host: "127.0.0.1",
