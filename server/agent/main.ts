@@ -4,7 +4,7 @@
  * writes responses to stdout. It is bundled into a single file and has no dependencies.
  */
 import { createInterface } from "node:readline";
-import { AgentError } from "./failure.ts";
+import { AgentError, isProcessLimitError, processLimitError } from "./failure.ts";
 import { fileHandlers } from "./files/handlers.ts";
 import { removeWriteLeftovers } from "./files/leftovers.ts";
 import { toLocalPath } from "./files/paths.ts";
@@ -33,6 +33,10 @@ function send(response: AgentResponse): void {
 
 function toFailure(error: unknown): AgentFailure {
   if (error instanceof AgentError) return { code: error.code, message: error.message };
+  if (isProcessLimitError(error)) {
+    const { message } = processLimitError(`a process (${(error as { path?: string }).path})`);
+    return { code: "unavailable", message };
+  }
   const nodeCode = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   // Unexpected errors keep their text for the log but never leak a stack to the client.

@@ -1,4 +1,4 @@
-/** Wire errors: `{ error: { code, message } }` with the status CONTRACT §3 gives each code. */
+/** Wire errors: `{ error: { code, message } }` with the status CONTRACT §3 and §8 give each code. */
 import { AgentError } from "../agent/failure.ts";
 
 const statusByCode: Record<string, number> = {

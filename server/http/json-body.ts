@@ -3,13 +3,16 @@
  * Content-Length), JSON content type only, and a strict parse: `JSON.parse` first (so the
  * body is known to be well-formed, and its size is already bounded), then a scan of the text
  * that refuses duplicate keys (which `JSON.parse` would silently collapse) and deep nesting.
+ * Bodies must be UTF-8 and their strings well-formed Unicode (unicode.ts): nothing is replaced
+ * with U+FFFD silently.
  */
 import { AgentError } from "../agent/failure.ts";
+import { findLoneSurrogate, invalidUtf8Offset } from "./unicode.ts";
 
 /** Deeper than this is refused: no tool body needs more than a few levels. */
 const maxDepth = 32;
 
-/** Reads the raw body, refusing it with 413 as soon as it passes `limit` bytes. */
+/** Reads the raw body, refusing it with 413 as soon as it passes `limit` bytes, and with 400 if not UTF-8. */
 export async function readLimitedBody(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
@@ -30,7 +33,14 @@ export async function readLimitedBody(request: Request, limit: number): Promise<
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, total).toString("utf8");
+  const bytes = Buffer.concat(chunks, total);
+  const bad = invalidUtf8Offset(bytes);
+  if (bad !== -1) {
+    throw invalid(
+      `the body is not valid UTF-8: byte ${bad} (0x${bytes[bad]!.toString(16).padStart(2, "0")}) starts no valid character; send JSON encoded as UTF-8 (file content must be UTF-8 text)`,
+    );
+  }
+  return bytes.toString("utf8");
 }
 
 function tooLarge(limit: number): AgentError {
@@ -67,6 +77,12 @@ export function parseStrictJsonObject(text: string): Record<string, unknown> {
     throw invalid("the body must be a JSON object");
   }
   scanStructure(text);
+  const lone = findLoneSurrogate(value);
+  if (lone) {
+    throw invalid(
+      `${lone.field}: the escape ${lone.escape} at character offset ${lone.offset} (UTF-16 code units) is half of a surrogate pair, not a character, and cannot be written as UTF-8; send valid Unicode text`,
+    );
+  }
   return value as Record<string, unknown>;
 }
 

@@ -55,6 +55,7 @@ const hints: Record<string, string> = {
   not_found: "Check the path or id; use Glob to find files, Bash to list background commands.",
   unsupported_file: "This binary file cannot be read as text; inspect it with Bash (file, xxd).",
   payload_too_large: "Write the content in smaller pieces: a first Write, then Edits.",
+  disk_full: "The sandbox's disk is full: delete files it no longer needs with Bash, then retry.",
   rate_limited: "Wait a few seconds and retry.",
   unavailable: "The sandbox service is busy: wait a few seconds and retry.",
 };

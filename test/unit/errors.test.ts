@@ -28,6 +28,7 @@ describe("error mapping", () => {
     [429, "rate_limited", "slow down"],
     [500, "internal", "something broke"],
     [503, "unavailable", "try again"],
+    [507, "disk_full", "no space left for /home/user/x"],
   ])(
     "a %i answer becomes a ToolError with the server's code and message",
     async (status, code, message) => {

@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { AgentError } from "../failure.ts";
+import { AgentError, isProcessLimitError, processLimitError } from "../failure.ts";
 import { collectContentMatches } from "./grep-content.ts";
 import { fileError, toLocalPath } from "./paths.ts";
 import type { AgentGrepParams, AgentGrepResult } from "./protocol.ts";
@@ -70,7 +70,9 @@ function runRipgrep(args: string[], cwd: string, signal: AbortSignal): Promise<R
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(
-        new AgentError("unavailable", `ripgrep could not run in the sandbox: ${error.message}`),
+        isProcessLimitError(error)
+          ? processLimitError("ripgrep")
+          : new AgentError("unavailable", `ripgrep could not run in the sandbox: ${error.message}`),
       );
     });
     child.on("close", (code) => {

@@ -3,6 +3,7 @@
  * as they are. Under the unisolated backend (`LUMINA_AGENT_HOME` set) `/home/user` maps to the
  * host directory that holds the sandbox's home, and answers map back.
  */
+import { readFileSync } from "node:fs";
 import { AgentError } from "../failure.ts";
 
 export { checkToolPath } from "./tool-path.ts";
@@ -57,14 +58,38 @@ export function fileError(error: unknown, path: string): never {
       );
     case "ENAMETOOLONG":
       throw new AgentError("invalid_path", `path too long: ${path}`);
+    case "EIO":
+    case "EINVAL":
+    case "ENXIO":
+    case "ENODEV":
+      // Kernel files such as /proc/<pid>/mem look regular but refuse plain reads and writes.
+      throw new AgentError(
+        "invalid_request",
+        `${path} cannot be read or written as a plain file (${code}); for a kernel or device file, use bash instead`,
+      );
     case "ENOSPC":
     case "EDQUOT":
+      throw new AgentError(
+        "disk_full",
+        `no space left for ${path}: the sandbox's disk (or /tmp) is full; delete files it no longer needs with bash, then retry`,
+      );
     case "EFBIG":
       throw new AgentError(
         "payload_too_large",
-        `no space left for ${path} (disk or file size limit)`,
+        `${path} would be larger than the sandbox's file size limit${fileSizeLimitText()}; write less`,
       );
     default:
       throw error;
+  }
+}
+
+/** The sandbox's per-file size limit (RLIMIT_FSIZE) as " of N bytes", or "" when unknown. */
+function fileSizeLimitText(): string {
+  try {
+    const limits = readFileSync("/proc/self/limits", "latin1");
+    const bytes = /^Max file size\s+(\d+)/m.exec(limits)?.[1];
+    return bytes ? ` of ${bytes} bytes` : "";
+  } catch {
+    return "";
   }
 }

@@ -94,6 +94,8 @@ export async function readTool(params: {
       );
     }
     return { kind: "text", ...(await readLines(handle, first, params)), stamp };
+  } catch (error) {
+    fileError(error, shown); // A read can fail after the open (EIO on /proc/<pid>/mem).
   } finally {
     await handle.close();
   }

@@ -13,7 +13,7 @@ import { openRegular } from "./read.ts";
 import { sameStamp, stampOf } from "./stamp.ts";
 import { tempPathFor } from "./temp-name.ts";
 
-/** The largest file edit will load. */
+/** The largest file edit will load or produce. */
 const maxEditBytes = 64 * 1024 * 1024;
 
 async function currentStamp(target: string): Promise<AgentStamp | undefined> {
@@ -167,13 +167,23 @@ export async function editTool(params: {
         `found ${count} occurrences of old_string in ${shown}; add surrounding context to make it unique, or set replace_all`,
       );
     }
+    // Checked before building it: a big result would otherwise hit V8's string limit (a 500).
+    const replacements = params.replaceAll ? count : 1;
+    const growth = Buffer.byteLength(params.newString) - Buffer.byteLength(params.oldString);
+    const resultBytes = Buffer.byteLength(text) + replacements * growth;
+    if (resultBytes > maxEditBytes) {
+      throw new AgentError(
+        "payload_too_large",
+        `the edit would make ${shown} ${resultBytes} bytes, over edit's limit of ${maxEditBytes} bytes; make this change with bash instead (e.g. sed)`,
+      );
+    }
     const updated = params.replaceAll
       ? text.split(params.oldString).join(params.newString)
       : text.replace(params.oldString, () => params.newString);
     try {
       const target = await resolveTarget(local);
       const result = await replaceAtomically(target, shown, Buffer.from(updated, "utf8"), stamp);
-      return { replacements: params.replaceAll ? count : 1, stamp: result.stamp };
+      return { replacements, stamp: result.stamp };
     } catch (error) {
       fileError(error, shown);
     }

@@ -38,6 +38,8 @@ export class BackgroundCommand {
   /** Where the owning session's next read without a cursor starts. */
   position = 0;
   readonly ended: Promise<void>;
+  /** Settles once the process runs, or rejects with the spawn error (e.g. EAGAIN at the process limit). */
+  readonly spawned: Promise<void>;
 
   constructor(
     readonly id: string,
@@ -55,6 +57,12 @@ export class BackgroundCommand {
       stdio: ["ignore", "pipe", "ignore"],
       detached: true,
     });
+    this.spawned = new Promise((resolve, reject) => {
+      this.child.once("spawn", resolve);
+      this.child.once("error", (error) => {
+        if (this.child.pid === undefined) reject(error);
+      });
+    });
     this.child.stdout?.on("data", (chunk: Buffer) => {
       // Output after the end (from orphans still holding the pipe) is drained and dropped.
       if (this.state !== "running") return;
@@ -69,7 +77,10 @@ export class BackgroundCommand {
         this.wake();
         resolve();
       };
-      this.child.on("error", () => finish(127));
+      this.child.on("error", () => {
+        if (this.child.pid === undefined) this.group?.release(); // Never started: nothing in it.
+        finish(127);
+      });
       this.child.on("exit", (code, signal) => {
         const exitCode = code ?? 128 + signalNumber(signal);
         this.group?.release(); // Kept (for kill) while children it left still run.

@@ -34,6 +34,8 @@ interface ActiveCommand {
   /** Whether its output goes to the session's transcript (not for the engine's own commands). */
   transcribed: boolean;
   finish(exitCode: number): void;
+  /** Ends the command with an error instead: the shell could not start. */
+  fail(error: Error): void;
 }
 
 /**
@@ -74,6 +76,8 @@ export class PersistentShell {
   /** Job groups of finished commands whose background children (`cmd &`) still run. */
   private readonly lingering = new Set<JobGroup>();
   private ended = false;
+  /** Why the shell never started (spawn failed, e.g. at the sandbox's process limit). */
+  private spawnError: Error | undefined;
   private readonly exited: Promise<void>;
 
   /** The marker every process of this session carries in its environment. */
@@ -120,9 +124,12 @@ export class PersistentShell {
           });
         }
       });
-      this.child.on("error", () => {
+      this.child.on("error", (error) => {
         this.ended = true;
-        this.active?.finish(127);
+        if (this.child.pid === undefined) {
+          this.spawnError = error;
+          this.active?.fail(error);
+        } else this.active?.finish(127);
         resolve();
       });
     });
@@ -144,7 +151,7 @@ export class PersistentShell {
     command: string,
     options: { timeoutMs: number; maxOutputChars: number; signal: AbortSignal; internal?: boolean },
   ): Promise<ShellRunResult> {
-    if (this.ended) throw new Error("the shell has ended");
+    if (this.ended) throw this.spawnError ?? new Error("the shell has ended");
     this.writeCommandFile(command);
     const transcript = options.internal ? undefined : this.transcript;
     transcript?.command(command);
@@ -160,7 +167,7 @@ export class PersistentShell {
     const [enter, leave] = group ? [move(group.procsFile), move(topProcsFile)] : ["", ""];
     const output = new CappedOutput(options.maxOutputChars);
     let killed = false;
-    const done = new Promise<number>((resolve) => {
+    const done = new Promise<number>((resolve, reject) => {
       this.active = {
         frame,
         output,
@@ -168,6 +175,10 @@ export class PersistentShell {
         finish: (exitCode) => {
           this.active = undefined;
           resolve(exitCode);
+        },
+        fail: (error) => {
+          this.active = undefined;
+          reject(error);
         },
       };
     });
@@ -180,7 +191,10 @@ export class PersistentShell {
     const timer = setTimeout(interrupt, options.timeoutMs);
     options.signal.addEventListener("abort", interrupt, { once: true });
     try {
-      const exitCode = await done;
+      const exitCode = await done.catch((error: unknown) => {
+        if (group?.release()) this.lingering.delete(group); // Nothing ran in it.
+        throw error;
+      });
       // The next command must not start while the sweep still looks for this one's processes.
       if (interrupted) {
         await interrupted;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readlinkSync } from "node:fs";
-import { AgentError } from "../failure.ts";
+import { AgentError, isProcessLimitError, processLimitError, saysForkFailed } from "../failure.ts";
 import type { AgentParams, AgentResult } from "../protocol.ts";
 import { BackgroundCommand } from "./background-command.ts";
 import { PersistentShell } from "./persistent-shell.ts";
@@ -68,11 +68,13 @@ export class ShellSession {
       if (params.sessionId) this.transcript ??= new Transcript(params.sessionId);
       const shell = this.liveShell();
       if (params.background) return this.startBackground(shell, params.command, signal);
-      const result = await shell.run(params.command, {
-        timeoutMs: params.timeoutMs,
-        maxOutputChars: params.maxOutputChars ?? defaultMaxOutputChars,
-        signal,
-      });
+      const result = await shell
+        .run(params.command, {
+          timeoutMs: params.timeoutMs,
+          maxOutputChars: params.maxOutputChars ?? defaultMaxOutputChars,
+          signal,
+        })
+        .catch(startFailure("the shell of this tool session"));
       const note = this.resetNote;
       this.resetNote = result.shellEnded
         ? `[lumina: the previous command ended the shell (exit code ${result.exitCode}); this is a new shell, so environment variables, the working directory, aliases and functions were reset]\n`
@@ -92,12 +94,15 @@ export class ShellSession {
     signal: AbortSignal,
   ): Promise<AgentResult<"shell_run">> {
     // The shell prints its directory and exported environment, NUL-separated.
-    const probe = await shell.run(`builtin printf '%s\\0' "$PWD"; /usr/bin/env -0`, {
-      timeoutMs: 10_000,
-      maxOutputChars: 16 * 1024 * 1024,
-      signal,
-      internal: true,
-    });
+    const probe = await shell
+      .run(`builtin printf '%s\\0' "$PWD"; /usr/bin/env -0`, {
+        timeoutMs: 10_000,
+        maxOutputChars: 16 * 1024 * 1024,
+        signal,
+        internal: true,
+      })
+      .catch(startFailure("the shell of this tool session"));
+    if (saysForkFailed(probe.output)) throw processLimitError("the background command");
     if (probe.killed || probe.shellEnded || probe.exitCode !== 0) {
       throw new AgentError(
         "internal",
@@ -115,6 +120,7 @@ export class ShellSession {
       cwd: cwd || safeCwd(shell.pid),
       env: { ...env, LUMINA_SESSION: this.tag },
     });
+    await started.spawned.catch(startFailure("the background command"));
     this.background.set(id, started);
     this.transcript?.command(`${command}  # in the background as ${id}`);
     return { output: "", exitCode: 0, killed: false, shellId: id };
@@ -140,6 +146,13 @@ export class ShellSession {
     this.shell = undefined;
     this.transcript?.close();
   }
+}
+
+/** Turns a failed start at the sandbox's process limit into its 503; rethrows anything else. */
+function startFailure(what: string): (error: unknown) => never {
+  return (error) => {
+    throw isProcessLimitError(error) ? processLimitError(what) : error;
+  };
 }
 
 function safeCwd(pid: number | undefined): string {
