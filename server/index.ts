@@ -53,6 +53,8 @@ export interface LuminaServerOptions {
   heartbeatMs?: number;
   /** Idle time after which a tool session expires, in ms. @default 8 hours */
   sessionIdleMs?: number;
+  /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
+  maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
   maxRequestsPerUser?: number;
   /** Waiting `bash_output` polls per user. @default 32 */
@@ -230,6 +232,9 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     store: sessionStore,
     sandboxes,
     idleMs: options.sessionIdleMs ?? defaultSessionIdleMs,
+    ...(options.maxSessionsPerUser !== undefined
+      ? { maxSessionsPerUser: options.maxSessionsPerUser }
+      : {}),
     log,
   });
   const app = createApp({

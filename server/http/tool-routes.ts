@@ -77,6 +77,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
         sessionKey,
         sessionId,
         reads: services.reads,
+        started: session.started,
         signal: c.req.raw.signal,
       };
       const call = toolFunctions[tool](ctx, body as never).catch((error: unknown) => {

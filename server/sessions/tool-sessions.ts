@@ -8,11 +8,15 @@ import { AgentError } from "../agent/failure.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
 import { endShellSession, sessionIsBusy } from "../tools/bash.ts";
+import { createStartedCommandBook, type StartedCommands } from "./started-commands.ts";
 
 const sessionIdShape = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The default idle time after which a session expires: 8 hours. */
 export const defaultSessionIdleMs: number = 8 * 60 * 60 * 1000;
+
+/** The default cap on one user's live tool sessions. */
+export const defaultMaxSessionsPerUser = 256;
 
 /** The sessions' view of sandboxes: how to reach one that is running. */
 export interface RunningSandboxes {
@@ -23,6 +27,8 @@ export interface RunningSandboxes {
 export interface ActiveSession {
   /** The internal session key (`ToolContext.sessionKey`). */
   key: string;
+  /** The background commands the session started (`ToolContext.started`). */
+  started: StartedCommands;
   /** Ends the call's hold; idempotent. */
   leave(): void;
 }
@@ -32,7 +38,8 @@ export interface ToolSessions {
   /** Checks a `Lumina-Tool-Session` header value; throws 400 when missing or malformed. */
   checkId(header: string | undefined): string;
   /**
-   * Enters a tool call of (id, user, sandbox): binds a new id, or 409 when bound elsewhere.
+   * Enters a tool call of (id, user, sandbox): binds a new id, or 409 when bound elsewhere, or
+   * 429 when the user already has `maxSessionsPerUser` live sessions.
    * Until `leave` is called the session cannot expire; leaving counts as its last use.
    */
   enter(sessionId: string, user: string, sandboxId: string): Promise<ActiveSession>;
@@ -47,18 +54,23 @@ export function createToolSessions(options: {
   store: ToolSessionStore;
   sandboxes: RunningSandboxes;
   idleMs: number;
+  /** @default defaultMaxSessionsPerUser */
+  maxSessionsPerUser?: number;
   log: (line: string) => void;
 }): ToolSessions {
   const { store, sandboxes, idleMs, log } = options;
+  const maxSessions = options.maxSessionsPerUser ?? defaultMaxSessionsPerUser;
+  const started = createStartedCommandBook(maxSessions);
 
   // Tool calls in flight per session key: a session in use never expires under its call.
   const inFlight = new Map<string, number>();
 
-  function hold(key: string): ActiveSession {
+  function hold(key: string, user: string): ActiveSession {
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     let held = true;
     return {
       key,
+      started: started.forSession(user, key),
       leave() {
         if (!held) return;
         held = false;
@@ -93,6 +105,7 @@ export function createToolSessions(options: {
     if (after !== "idle") return after === "gone";
     if (runtime) await endShellSession({ runtime, sessionKey: record.key });
     store.remove(record.key);
+    started.forget(record.user, record.key);
     return true;
   }
 
@@ -136,8 +149,13 @@ export function createToolSessions(options: {
         assertBoundTo(existing, user, sandboxId);
         if (existing.lastUsed >= now - idleMs || !(await expire(existing))) {
           store.touch(existing.key, now);
-          return hold(existing.key);
+          return hold(existing.key, user);
         }
+      }
+      if (store.countForUser(user) >= maxSessions) {
+        // Idle sessions past their time may still be waiting for the sweep: expire them first.
+        await sweep();
+        if (store.countForUser(user) >= maxSessions) throw tooManySessions(maxSessions, idleMs);
       }
       store.insert({
         key: randomBytes(16).toString("hex"),
@@ -149,11 +167,19 @@ export function createToolSessions(options: {
       // Read back: when two first calls race, both get the row that won.
       const bound = store.find(sessionId)!;
       assertBoundTo(bound, user, sandboxId);
-      return hold(bound.key);
+      return hold(bound.key, user);
     },
     sweep,
     close: () => clearInterval(timer),
   };
+}
+
+function tooManySessions(most: number, idleMs: number): AgentError {
+  const hours = Math.round((idleMs / 3_600_000) * 10) / 10;
+  return new AgentError(
+    "rate_limited",
+    `you already have ${most} live tool sessions, the most one user may have; reuse a tool session id (one per agent, not one per call), or wait until idle sessions expire (after ${hours} h without a call)`,
+  );
 }
 
 function assertBoundTo(record: ToolSessionRecord, user: string, sandboxId: string): void {

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS tool_sessions (
   last_used INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tool_sessions_sandbox ON tool_sessions (sandbox_id);
+CREATE INDEX IF NOT EXISTS tool_sessions_user ON tool_sessions (user);
 CREATE TABLE IF NOT EXISTS read_records (
   session_key TEXT NOT NULL,
   path TEXT NOT NULL,

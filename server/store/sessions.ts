@@ -20,6 +20,8 @@ export interface ToolSessionStore {
   /** Inserts a session unless its id is already taken (a concurrent first use won). */
   insert(record: ToolSessionRecord): void;
   touch(key: string, at: number): void;
+  /** How many sessions a user has (live ones: expired sessions are removed). */
+  countForUser(user: string): number;
   /** Sessions idle since before `cutoff` (ms since the epoch). */
   idleSince(cutoff: number): ToolSessionRecord[];
   /** Deletes one session and its read records. */
@@ -53,6 +55,7 @@ export function createToolSessionStore(db: RegistryDatabase): ToolSessionStore {
     "INSERT OR IGNORE INTO tool_sessions (key, session_id, user, sandbox_id, last_used) VALUES (?, ?, ?, ?, ?)",
   );
   const touchRow = db.prepare("UPDATE tool_sessions SET last_used = ? WHERE key = ?");
+  const countUser = db.prepare("SELECT COUNT(*) AS n FROM tool_sessions WHERE user = ?");
   const selectIdle = db.prepare("SELECT * FROM tool_sessions WHERE last_used < ?");
   const deleteRow = db.prepare("DELETE FROM tool_sessions WHERE key = ?");
   const deleteReads = db.prepare("DELETE FROM read_records WHERE session_key = ?");
@@ -77,6 +80,7 @@ export function createToolSessionStore(db: RegistryDatabase): ToolSessionStore {
     insert: (r) =>
       guarded(() => void insertRow.run(r.key, r.sessionId, r.user, r.sandboxId, r.lastUsed)),
     touch: (key, at) => guarded(() => void touchRow.run(at, key)),
+    countForUser: (user) => guarded(() => (countUser.get(user) as { n: number }).n),
     idleSince: (cutoff) => guarded(() => (selectIdle.all(cutoff) as SessionRow[]).map(toRecord)),
     remove: (key) => guarded(() => remove(key)),
     removeForSandbox: (sandboxId) => guarded(() => removeForSandbox(sandboxId)),

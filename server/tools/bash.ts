@@ -27,9 +27,6 @@ export type BashStatus = "running" | "completed" | "killed" | "failed";
 /** A foreground command's time limit when the caller sets none, in ms (CONTRACT §3). */
 export const defaultBashTimeoutMs = 120_000;
 
-/** Background ids remembered per session, and sessions remembered, at most (newest kept). */
-const maxIdsPerSession = 1000;
-const maxSessions = 500;
 /** 128 + SIGKILL: how a sandbox restart ends a background command. */
 const killedExitCode = 137;
 
@@ -45,27 +42,10 @@ function runOf(runtime: SandboxRuntime): number {
   return run;
 }
 
-/**
- * Background ids per session key with the run they started on and the last cursor answered:
- * the agent forgets them when its sandbox restarts, but the contract says they read as killed.
- */
-const startedIds = new Map<string, Map<string, { run: number; cursor: number }>>();
-
-function remember(sessionKey: string, id: string, run: number, cursor: number): void {
-  let ids = startedIds.get(sessionKey);
-  startedIds.delete(sessionKey); // Re-inserted last: the map's order is least recently used first.
-  ids ??= new Map();
-  startedIds.set(sessionKey, ids);
-  ids.delete(id);
-  ids.set(id, { run, cursor });
-  if (ids.size > maxIdsPerSession) ids.delete(ids.keys().next().value!);
-  if (startedIds.size > maxSessions) startedIds.delete(startedIds.keys().next().value!);
-}
-
 /** The last cursor of an id started on an earlier run of the session's sandbox, if any. */
 function killedByRestart(ctx: ToolContext, id: string, error: unknown): number | undefined {
   if (!(error instanceof AgentError) || error.code !== "not_found") return undefined;
-  const known = startedIds.get(ctx.sessionKey)?.get(id);
+  const known = ctx.started.get(id);
   // One runtime per sandbox at a time: another run means the one it started on has stopped.
   return known && known.run !== runOf(ctx.runtime) ? known.cursor : undefined;
 }
@@ -86,7 +66,7 @@ export async function runBash(
     },
     ctx.signal,
   );
-  if (result.shellId) remember(ctx.sessionKey, result.shellId, runOf(ctx.runtime), 0);
+  if (result.shellId) ctx.started.remember(result.shellId, { run: runOf(ctx.runtime), cursor: 0 });
   return {
     output: result.output,
     exit_code: result.exitCode,
@@ -118,8 +98,8 @@ export async function readBashOutput(
       if (cursor === undefined) throw error;
       return { output: "", status: "killed" as const, exitCode: killedExitCode, cursor };
     });
-  if (startedIds.get(ctx.sessionKey)?.get(body.bash_id)?.run === run) {
-    remember(ctx.sessionKey, body.bash_id, run, result.cursor);
+  if (ctx.started.get(body.bash_id)?.run === run) {
+    ctx.started.remember(body.bash_id, { run, cursor: result.cursor });
   }
   return {
     output: result.output,
@@ -148,7 +128,6 @@ export async function killBash(
 export async function endShellSession(
   ctx: Pick<ToolContext, "runtime" | "sessionKey">,
 ): Promise<void> {
-  startedIds.delete(ctx.sessionKey);
   await ctx.runtime.call("shell_end", { sessionKey: ctx.sessionKey });
 }
 

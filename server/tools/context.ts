@@ -3,6 +3,7 @@
  * caller's tool session, and the request's abort signal (aborted when the client hangs up).
  */
 import type { SandboxRuntime } from "../sandbox/backend.ts";
+import type { StartedCommands } from "../sessions/started-commands.ts";
 
 /** What the server remembers of a file a session has read: enough to tell if it changed since. */
 export interface FileStamp {
@@ -26,5 +27,7 @@ export interface ToolContext {
   /** The client's tool session id (what the `Lumina-Tool-Session` header said). */
   sessionId: string;
   reads: ReadRecordStore;
+  /** The background commands this session started (server-side memory, per server and user). */
+  started: StartedCommands;
   signal: AbortSignal;
 }

@@ -11,6 +11,7 @@ import { expect } from "vitest";
 import type { SandboxRuntime, SandboxSpec } from "../../server/sandbox/backend.ts";
 import { createBubblewrapBackend } from "../../server/sandbox/bubblewrap.ts";
 import { SandboxManager } from "../../server/sandbox/manager.ts";
+import { createStartedCommandBook } from "../../server/sessions/started-commands.ts";
 import type { FileStamp, ReadRecordStore, ToolContext } from "../../server/tools/context.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { randomSandboxName, type TestServer } from "../support/server.ts";
@@ -99,6 +100,7 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
   const manager = new SandboxManager(createBubblewrapBackend());
   const runtime = await manager.ensureRunning(spec);
   const reads = memoryReadRecords();
+  const started = createStartedCommandBook(100);
   return {
     spec,
     manager,
@@ -108,6 +110,7 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
       sessionKey,
       sessionId: sessionKey,
       reads,
+      started: started.forSession("direct", sessionKey),
       signal: new AbortController().signal,
     }),
     async close() {

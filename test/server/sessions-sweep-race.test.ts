@@ -18,6 +18,7 @@ function memoryStore(records: ToolSessionRecord[]): ToolSessionStore {
       const row = byKey(key);
       if (row) row.lastUsed = at;
     },
+    countForUser: (user) => [...rows.values()].filter((row) => row.user === user).length,
     // Copies, as the real registry returns: the sweep holds a snapshot, not live rows.
     idleSince: (cutoff) =>
       [...rows.values()].filter((row) => row.lastUsed < cutoff).map((row) => ({ ...row })),
