@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
+import { startRemovedUserReaper } from "./auth/removed-users.ts";
 import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
 import type { RateLimitOptions } from "./http/rate-limit.ts";
@@ -180,8 +181,11 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   }, 60_000);
   reserveTimer.unref();
   const keys = createKeyStore(db);
-  for (const { user, key } of parseApiKeyList(options.apiKeys ?? ""))
+  for (const { user, key } of parseApiKeyList(options.apiKeys ?? "")) {
     keys.add(user, digestApiKey(key));
+    // Only `add-key` restores a removed user: a stale key list must not bring it back.
+    if (keys.isRemoved(user)) log(`LUMINA_API_KEYS names user ${user}, which was removed: refused`);
+  }
   let adminKey: string | undefined;
   if (keys.count() === 0) {
     adminKey = generateApiKey();
@@ -237,6 +241,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       : {}),
     log,
   });
+  const reaper = startRemovedUserReaper({ keys, sandboxes, log });
   const app = createApp({
     version,
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
@@ -287,6 +292,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       closing ??= (async () => {
         sessions.close();
         clearInterval(reserveTimer);
+        await reaper.close();
         await new Promise<void>((done) => {
           server.close(() => done());
           // Long polls and heartbeat streams would hold the close open: cut them.

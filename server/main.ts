@@ -1,20 +1,18 @@
 /**
  * The reference server's command line (CONTRACT §4):
  *
- *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                     [--host-uid-base <uid>] [--no-disk-quota]
- *   npm run server -- add-key <user> [--data <dir>]
+ *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+ *                 [--host-uid-base <uid>] [--no-disk-quota]
+ *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
  */
 import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
-import { digestApiKey, generateApiKey, isUserName } from "./auth/api-keys.ts";
+import { adminCommandNames, runAdminCommand } from "./admin-commands.ts";
 import { createLuminaServer } from "./index.ts";
 import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
 import { isExecutable } from "./sandbox/storage.ts";
-import { openRegistry } from "./store/database.ts";
-import { createKeyStore } from "./store/keys.ts";
 import { hostUidBlockSize } from "./store/sandboxes.ts";
 
 // Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
@@ -22,16 +20,38 @@ import { hostUidBlockSize } from "./store/sandboxes.ts";
 const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
-const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                         [--host-uid-base <uid>] [--no-disk-quota]
-       npm run server -- add-key <user> [--data <dir>]`;
+const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+                     [--host-uid-base <uid>] [--no-disk-quota]
+       lumina-server add-key <user> [--data <dir>]
+       lumina-server list-keys <user> [--data <dir>]
+       lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
+       lumina-server remove-user <user> [--data <dir>]
+       lumina-server --help`;
 
 const help = `${usage}
+
+Serves Lumina sandboxes over HTTP (CONTRACT §3) from the data directory (default .lumina-data).
+Stops every sandbox on SIGTERM or SIGINT.
 
   --host-uid-base <uid>  the first of the ${hostUidBlockSize} host uids the sandboxes run as
                          (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
                          Keep it clear of every uid the host uses, and of other servers' blocks.
-  --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).`;
+  --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
+
+Commands (they edit the registry and exit; a running server sees the change at once):
+  add-key <user>            mint an API key for a user (printed once) and print its id
+  list-keys <user>          print the ids and dates of a user's keys
+  revoke-key <user> <key>   revoke one key, given whole or by its id (or the id's first 8+ characters)
+  remove-user <user>        revoke every key of the user, refuse its JWTs, and destroy all its
+                            sandboxes and their files (the server does this within seconds,
+                            or when it next starts); add-key for the user later restores it
+
+Users: API-key users and JWT users are one namespace. A JWT's sub is a user name, and a JWT is
+accepted for any user not removed; removing a user revokes both its keys and its JWTs.
+
+Environment:
+  LUMINA_API_KEYS     user:key,user:key pairs added to the registry at start
+  LUMINA_JWT_SECRET   enables HS256 JWTs whose sub names the user`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -61,16 +81,11 @@ async function main(): Promise<void> {
   }
   const dataDir = values.data ?? ".lumina-data";
 
-  if (positionals[0] === "add-key") {
-    const user = positionals[1];
-    if (!user || positionals.length > 2 || !isUserName(user)) {
-      fail(`add-key needs one user name of A-Z a-z 0-9 . _ @ + -\n${usage}`);
-    }
-    const db = openRegistry(dataDir);
-    const key = generateApiKey();
-    createKeyStore(db).add(user, digestApiKey(key));
-    db.close();
-    process.stdout.write(`API key for user ${user} (shown once, store it now): ${key}\n`);
+  const command = positionals[0];
+  if (command !== undefined && adminCommandNames.includes(command)) {
+    const result = runAdminCommand(command, positionals.slice(1), dataDir);
+    process.stdout.write(result.stdout);
+    if (result.code !== 0) fail(`${result.stderr}\n${usage}`, result.code);
     return;
   }
   if (positionals.length > 0) fail(`unknown command '${positionals[0]}'\n${usage}`);

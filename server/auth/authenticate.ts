@@ -29,7 +29,8 @@ export function createAuthenticator(keys: KeyStore, jwtSecret: string | undefine
         secret && jwtShape.test(token)
           ? await userForJwt(secret, token)
           : userForApiKey(keys, token);
-      if (!user)
+      // A removed user is refused with whatever it presents: its keys went, its JWTs go too.
+      if (!user || keys.isRemoved(user))
         throw new AgentError("unauthorized", "the token is not valid; check the API key or JWT");
       return user;
     },

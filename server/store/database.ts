@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
   user TEXT NOT NULL REFERENCES users(name),
   created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removed_users (
+  name TEXT PRIMARY KEY,
+  removed_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sandboxes (
   id TEXT PRIMARY KEY,
   user TEXT NOT NULL,

@@ -147,6 +147,35 @@ describe("the server command line", () => {
     expect(await bad.exited).toBe(2);
   });
 
+  it("revokes a key and removes a user with revoke-key and remove-user, beside a running server", async () => {
+    const data = await tempDir();
+    const server = await startCli(data);
+    const minted = runCli(["add-key", "gina", "--data", data]);
+    expect(await minted.exited).toBe(0);
+    const key = keyLine.exec(minted.stdout())![1]!;
+    const id = /\(id ([0-9a-f]{12})/.exec(minted.stdout())![1]!;
+    const spare = runCli(["add-key", "gina", "--data", data]);
+    expect(await spare.exited).toBe(0);
+    const spareKey = keyLine.exec(spare.stdout())![1]!;
+    const revoked = runCli(["revoke-key", "gina", id, "--data", data]);
+    expect(await revoked.exited).toBe(0);
+    expect((await rawCall(server.url, "/v1/sandboxes", { token: key })).status).toBe(401);
+    expect((await rawCall(server.url, "/v1/sandboxes", { token: spareKey })).status).toBe(200);
+    const removed = runCli(["remove-user", "gina", "--data", data]);
+    expect(await removed.exited).toBe(0);
+    expect((await rawCall(server.url, "/v1/sandboxes", { token: spareKey })).status).toBe(401);
+    const unknown = runCli(["revoke-key", "gina", id, "--data", data]);
+    expect(await unknown.exited).toBe(1);
+  });
+
+  it("prints the usage and the user rule with --help and exits 0", async () => {
+    const run = runCli(["--help"]);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toContain("usage: lumina-server");
+    expect(run.stdout()).toMatch(/remove-user <user>/);
+    expect(run.stdout()).toMatch(/JWT is\s+accepted for any user not removed/);
+  });
+
   it("refuses to start without bubblewrap, saying how to install it", async () => {
     const emptyPath = await tempDir();
     const run = runCli(["--port", "0", "--data", await tempDir()], { PATH: emptyPath });
