@@ -1,14 +1,14 @@
 /**
- * `npm run demo`: starts the reference server embedded (temporary data directory, a fresh key,
- * a free port), runs examples/quickstart.ts against it, and cleans up. With LUMINA_URL and
- * LUMINA_TOKEN set, it runs the tour against that server instead.
+ * `npm run demo`: starts the built reference server, `node dist-server/lumina-server.js`
+ * (temporary data directory, a fresh key, a free port), runs examples/quickstart.ts against it,
+ * and stops it with SIGTERM. With LUMINA_URL and LUMINA_TOKEN set, it runs the tour against that
+ * server instead.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLuminaServer } from "../server/index.ts";
 
 const quickstart = new URL("./quickstart.ts", import.meta.url).pathname;
 
@@ -27,19 +27,34 @@ const isolated = existsSync("/usr/bin/bwrap");
 if (!isolated)
   console.error("bubblewrap is missing (apt-get install bubblewrap): running unisolated");
 const dataDir = await mkdtemp(join(tmpdir(), "lumina-demo-"));
-const server = await createLuminaServer({
-  dataDir,
-  port: 0,
-  isolation: isolated ? "bubblewrap" : "none",
-  log: () => {},
+const serverBin = new URL("../dist-server/lumina-server.js", import.meta.url).pathname;
+const args = [serverBin, "--port", "0", "--data", dataDir];
+const server = spawn(process.execPath, isolated ? args : [...args, "--isolation", "none"], {
+  stdio: ["ignore", "pipe", "pipe"],
 });
-const token = server.adminKey ?? server.addUserKey("demo");
-console.log(`embedded Lumina server listening on ${server.url} (data in ${dataDir})`);
+let serverOutput = "";
+let serverErrors = "";
+server.stderr.on("data", (chunk) => {
+  serverErrors += chunk;
+});
+const stopped = new Promise<void>((resolve) => server.on("exit", () => resolve()));
+// The first start prints the admin key, then the address: wait for both.
+const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+  server.stdout.on("data", (chunk) => {
+    serverOutput += chunk;
+    const url = /listening on (http:\/\/\S+)/.exec(serverOutput)?.[1];
+    const token = /: ([0-9a-f]{64})\n/.exec(serverOutput)?.[1];
+    if (url && token) resolve({ url, token });
+  });
+  void stopped.then(() => reject(new Error(`the server did not start:\n${serverErrors}`)));
+});
+console.log(`Lumina server (${serverBin}) listening on ${url} (data in ${dataDir})`);
 let code = 1;
 try {
-  code = await runQuickstart({ ...process.env, LUMINA_URL: server.url, LUMINA_TOKEN: token });
+  code = await runQuickstart({ ...process.env, LUMINA_URL: url, LUMINA_TOKEN: token });
 } finally {
-  await server.close();
+  server.kill("SIGTERM");
+  await stopped;
   await rm(dataDir, { recursive: true, force: true });
 }
 process.exit(code);

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The reference server's command line (CONTRACT §4):
  *

@@ -1,10 +1,11 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 
 const agentEntry = fileURLToPath(new URL("../agent/main.ts", import.meta.url));
+/** The agent prebuilt by `npm run build:server`, beside dist-server/lumina-server.js. */
+const prebuiltAgent = fileURLToPath(new URL("./lumina-agent.js", import.meta.url));
 let bundled: Promise<string> | undefined;
 
 /**
@@ -25,7 +26,11 @@ export async function agentBundlePath(): Promise<string> {
   return bundled;
 }
 
-async function buildAgent(): Promise<string> {
+/** The agent as one module: the prebuilt one in the built server, else bundled from source now. */
+async function agentCode(): Promise<Uint8Array> {
+  if (existsSync(prebuiltAgent)) return readFileSync(prebuiltAgent);
+  // Only the server run from source needs esbuild (a dev dependency) at run time.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [agentEntry],
     bundle: true,
@@ -35,10 +40,15 @@ async function buildAgent(): Promise<string> {
     write: false,
     logLevel: "silent",
   });
+  return result.outputFiles[0]!.contents;
+}
+
+async function buildAgent(): Promise<string> {
+  const code = await agentCode();
   const dir = mkdtempSync(join(tmpdir(), "lumina-agent-"));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "agent.mjs");
-  writeFileSync(path, result.outputFiles[0]!.contents, { mode: 0o644 });
+  writeFileSync(path, code, { mode: 0o644 });
   // Readable and traversable by every sandbox uid, writable by the server alone.
   chmodSync(path, 0o644);
   chmodSync(dir, 0o755);

@@ -5,7 +5,8 @@ const root = new URL("../../", import.meta.url).pathname;
 
 describe("npm run demo", () => {
   // The demo imports the built package (`lumina-sandbox` → dist/), as a user's copy would.
-  it("tours a real sandbox on the embedded server and exits 0", () => {
+  // It also starts the built server (`npm run build` builds dist-server/ too).
+  it("tours a real sandbox on the built server and exits 0", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "examples/run-demo.ts"], {
       cwd: root,
       encoding: "utf8",
@@ -14,7 +15,9 @@ describe("npm run demo", () => {
     });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("embedded Lumina server listening on http://127.0.0.1:");
+    expect(run.stdout).toMatch(
+      /Lumina server \(.*lumina-server\.js\) listening on http:\/\/127\.0\.0\.1:/,
+    );
     expect(run.stdout).toMatch(/Hello from Linux, running as user/);
     expect(run.stdout).toContain("hi from /home/user/project");
     expect(run.stdout).toMatch(/a blind overwrite is refused: 409 not_read/);
