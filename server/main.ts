@@ -2,7 +2,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                     [--host-uid-base <uid>] [--no-disk-quota]
+ *                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
  *   npm run server -- add-key <user> [--data <dir>]
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -23,7 +23,7 @@ const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: npm run server -- [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                         [--host-uid-base <uid>] [--no-disk-quota]
+                         [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
        npm run server -- add-key <user> [--data <dir>]`;
 
 const help = `${usage}
@@ -31,7 +31,9 @@ const help = `${usage}
   --host-uid-base <uid>  the first of the ${hostUidBlockSize} host uids the sandboxes run as
                          (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
                          Keep it clear of every uid the host uses, and of other servers' blocks.
-  --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).`;
+  --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
+  --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
+                         (cgroup v1 or v2); without it a missing limit is one warning at start.`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     isolation,
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
+    requireLimits: values["require-limits"] ?? false,
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
@@ -159,6 +162,8 @@ function parseOptions() {
       "host-uid-base": { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-disk-quota": { type: "boolean" },
+      // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
+      "require-limits": { type: "boolean" },
     },
   });
 }
