@@ -24,7 +24,7 @@ interface Mount {
 }
 
 /** Mountinfo escapes space, tab, newline and backslash as octal (`\040`). */
-function unescape(field: string): string {
+function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
     String.fromCharCode(Number.parseInt(octal, 8)),
   );
@@ -40,7 +40,7 @@ function parseMountinfo(text: string): Mount[] {
     const fsType = fields[separator + 1];
     if (separator < 0 || mountPoint === undefined || fsType === undefined) continue;
     mounts.push({
-      mountPoint: unescape(mountPoint),
+      mountPoint: unescapeMountField(mountPoint),
       fsType,
       superOptions: (fields[separator + 3] ?? "").split(","),
     });
