@@ -138,7 +138,10 @@ describe("the --require-limits flag", () => {
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
+    // A server that started instead would run on: stop it, so the test fails rather than hangs.
+    const stop = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearTimeout(stop);
     expect(code).toBe(1);
     expect(stderr).toMatch(
       /--require-limits: refusing to start.*--isolation none applies no limits/,
