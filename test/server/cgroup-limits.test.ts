@@ -130,7 +130,7 @@ describe("the --require-limits flag", () => {
       ]),
       {
         cwd: root,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
