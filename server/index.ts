@@ -116,8 +116,8 @@ export interface LuminaServerOptions {
   log?: (line: string) => void;
   /**
    * Refuse to start (throw) when the memory, pids or cpu limit cannot be applied to sandboxes
-   * here, and fail a sandbox's start that could not get them; without it the server logs one
-   * warning naming the missing limits. @default false
+   * here (always so with `isolation: "none"`), and fail a sandbox's start that could not get
+   * them; without it the server logs one warning naming the missing limits. @default false
    */
   requireLimits?: boolean;
   /** How sandboxes get their cgroups (tests; unusual hosts). @default probed from /proc/self/mountinfo */
