@@ -20,6 +20,8 @@ import { tagLogLines } from "./http/request-id.ts";
 import { createSandboxService } from "./http/sandbox-service.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
 import { createBubblewrapBackend } from "./sandbox/bubblewrap.ts";
+import { type CgroupDriver, checkCgroupLimits } from "./sandbox/cgroup.ts";
+import { detectCgroupDriver } from "./sandbox/cgroup-probe.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
@@ -115,6 +117,14 @@ export interface LuminaServerOptions {
   maxUnauthenticatedConnectionsPerAddress?: number;
   /** Where log lines go. @default console.error */
   log?: (line: string) => void;
+  /**
+   * Refuse to start (throw) when the memory, pids or cpu limit cannot be applied to sandboxes
+   * here (always so with `isolation: "none"`), and fail a sandbox's start that could not get
+   * them; without it the server logs one warning naming the missing limits. @default false
+   */
+  requireLimits?: boolean;
+  /** How sandboxes get their cgroups (tests; unusual hosts). @default probed from /proc/self/mountinfo */
+  cgroups?: CgroupDriver;
 }
 
 /** A running server. */
@@ -169,6 +179,11 @@ const version = (
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
+  const requireLimits = options.requireLimits ?? false;
+  const cgroups =
+    options.isolation === "none" ? undefined : (options.cgroups ?? detectCgroupDriver());
+  // Before anything is opened: a refusal leaves nothing behind.
+  await checkCgroupLimits(cgroups, { requireLimits, log });
   const registryReserve = options.registryReserve ?? defaultRegistryReserve;
   const db = openRegistry(dataDir, registryReserve);
   // Legitimate growth eats the reserve; it is refilled while the disk has room.
@@ -198,6 +213,8 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
           log,
           diskOvercommit: options.diskOvercommit ?? 1,
           diskQuota: options.diskQuota ?? true,
+          requireLimits,
+          ...(cgroups ? { cgroups } : {}),
           ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
         });
   // Once, at start: what the host supports is decided here, never by one failed start.

@@ -3,7 +3,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                 [--host-uid-base <uid>] [--no-disk-quota]
+ *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -22,7 +22,7 @@ const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                     [--host-uid-base <uid>] [--no-disk-quota]
+                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -38,6 +38,8 @@ Stops every sandbox on SIGTERM or SIGINT.
                          (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
                          Keep it clear of every uid the host uses, and of other servers' blocks.
   --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
+  --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
+                         (cgroup v1 or v2); without it a missing limit is one warning at start.
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
     isolation,
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
+    requireLimits: values["require-limits"] ?? false,
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
@@ -175,6 +178,8 @@ function parseOptions() {
       "host-uid-base": { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-disk-quota": { type: "boolean" },
+      // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
+      "require-limits": { type: "boolean" },
     },
   });
 }

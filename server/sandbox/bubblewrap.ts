@@ -22,7 +22,8 @@ import type { Writable } from "node:stream";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
-import { createSandboxCgroups } from "./cgroup.ts";
+import { type CgroupDriver, createSandboxCgroups } from "./cgroup.ts";
+import { detectCgroupDriver } from "./cgroup-probe.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
@@ -48,6 +49,10 @@ export interface BubblewrapOptions {
   diskQuota?: boolean;
   /** Spawns the launcher (a test wraps node's spawn to inject a real EMFILE). @default spawn */
   spawn?: SpawnFunction;
+  /** How sandboxes get their cgroups. @default the driver for this host's hierarchy (v1 or v2) */
+  cgroups?: CgroupDriver;
+  /** Fail a sandbox's start when one of its cgroup limits cannot be applied. @default false */
+  requireLimits?: boolean;
 }
 
 /** The environment of processes inside the sandbox: small and explicit. */
@@ -172,6 +177,8 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
     overcommit: options.diskOvercommit ?? 1,
   });
   const storage = storageSteps(true, disks);
+  const cgroupDriver = options.cgroups ?? detectCgroupDriver();
+  const requireLimits = options.requireLimits ?? false;
   return {
     kind: "bubblewrap",
     init: disks.probe,
@@ -180,7 +187,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
       checkSpec(spec);
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
-      const cgroups = await createSandboxCgroups(spec.id, spec.limits, spec.hostUid);
+      const cgroups = await createSandboxCgroups(cgroupDriver, spec, requireLimits);
       const argsText = bwrapArgs(spec, bundle, cgroups.bwrapArgs)
         .map((arg) => `${arg}\0`)
         .join("");

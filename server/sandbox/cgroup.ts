@@ -1,117 +1,76 @@
 /**
- * Per-sandbox cgroup v1 groups (memory, pids and cpu) when the host lets us write them. The memory
- * limit lives here rather than in RLIMIT_AS because V8 reserves far more address space than it
- * uses, so an address-space limit small enough to matter breaks Node. The cpu group caps the
- * sandbox at `maxCpus` cores of CPU time (CFS quota), so a busy loop cannot starve the server
- * or other sandboxes. Without a writable
- * controller the sandbox still has RLIMIT_NPROC / RLIMIT_FSIZE and a sized /tmp.
+ * Per-sandbox cgroups: memory, process and CPU limits, and the job slots that let a kill find
+ * everything a command forked. Two drivers share one interface: cgroup v1 (a memory, a pids and
+ * a cpu group per sandbox: server/sandbox/cgroup-v1.ts) and cgroup v2 (one group per sandbox
+ * with `memory.max`, `pids.max` and `cpu.max`: server/sandbox/cgroup-v2.ts), picked by what
+ * `/proc/self/mountinfo` shows (server/sandbox/cgroup-probe.ts). The memory limit lives here
+ * rather than in RLIMIT_AS because V8 reserves far more address space than it uses, so an
+ * address-space limit small enough to matter breaks Node. The CPU limit caps the sandbox at
+ * `maxCpus` cores of CPU time, so a busy loop cannot starve the server or other sandboxes.
+ * Without a writable controller the sandbox still has RLIMIT_NPROC / RLIMIT_FSIZE and a sized
+ * /tmp; the server says so once at start, or refuses to start with `requireLimits`.
  *
- * The pids group also appears inside at `/run/lumina/jobs` with a fixed pool of child groups
- * ("job slots") whose `cgroup.procs`/`tasks` (never `pids.max`, never a directory) belong to the
- * sandbox's uid: the agent runs each command in a slot so a kill finds everything the command
- * forked (server/agent/shell/job-group.ts). The pool is fixed because the kernel charges
- * almost none of a cgroup's memory to the sandbox (docs/security.md): a sandbox that could
- * mkdir groups could exhaust host memory. Slots count against the sandbox's `pids.max`.
+ * The sandbox's group that holds its processes (v1: the pids group) also appears inside at
+ * `/run/lumina/jobs` with a fixed pool of child groups ("job slots") whose `cgroup.procs`
+ * (v1 also `tasks`, v2 also `cgroup.kill`; never a limit file, never a directory) belong to
+ * the sandbox's uid: the agent runs each command in a slot (server/agent/shell/job-group.ts).
+ * The pool is fixed because the kernel charges almost none of a cgroup's memory to the sandbox
+ * (docs/security.md): a sandbox that could mkdir groups could exhaust host memory.
  */
-import { existsSync } from "node:fs";
-import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-
-const roots = {
-  memory: "/sys/fs/cgroup/memory",
-  pids: "/sys/fs/cgroup/pids",
-  cpu: "/sys/fs/cgroup/cpu",
-} as const;
+import { AgentError } from "../agent/failure.ts";
+import type { SandboxLimits } from "./backend.ts";
 
 /** The CFS period of a sandbox's cpu group, in µs (the kernel default). */
 export const cpuPeriodUs = 100_000;
-type Controller = keyof typeof roots;
 
-/** Where the sandbox's pids group appears inside the sandbox. */
+/** Where the sandbox's job groups appear inside the sandbox. */
 export const jobsMountPoint = "/run/lumina/jobs";
 
 /** How many job slots a sandbox gets (beyond them the agent falls back to its process scan). */
 export const jobSlots = 64;
 
+/** A limit that a cgroup applies. */
+export type CgroupLimit = "memory" | "pids" | "cpu";
+
+/** Every limit a sandbox should get, in the order they are reported. */
+export const cgroupLimits: readonly CgroupLimit[] = ["memory", "pids", "cpu"];
+
+/** A limit that cannot be applied here, and why (for the operator). */
+export interface MissingLimit {
+  limit: CgroupLimit;
+  reason: string;
+}
+
+/** The limits a sandbox's cgroups apply. */
+export type CgroupLimitValues = Pick<SandboxLimits, "maxMemory" | "maxProcesses"> & {
+  maxCpus?: number | undefined;
+};
+
 /** The cgroup directories one sandbox's processes are placed in. */
 export interface SandboxCgroups {
   /** The `cgroup.procs` files to write the sandbox's first pid into. */
   procsFiles: string[];
-  /** Extra bwrap arguments that show the delegated pids group inside the sandbox. */
+  /** Extra bwrap arguments that show the sandbox's job groups inside the sandbox. */
   bwrapArgs: string[];
+  /** The limits that could not be applied to this sandbox. */
+  missing: CgroupLimit[];
   /** Kills every process still in the groups and waits (bounded) until they are gone. */
   killAll(): Promise<void>;
   /** Removes the groups and the sandbox's job groups in them, deepest first (after `killAll`). */
   remove(): Promise<void>;
 }
 
-function writable(controller: Controller): boolean {
-  return existsSync(join(roots[controller], "cgroup.procs")) && process.getuid?.() === 0;
-}
-
-/**
- * Creates (or reuses) the sandbox's groups with its limits, with job slots for `hostUid` in the
- * pids group; the groups left over from a crash are emptied and their job groups removed first.
- */
-export async function createSandboxCgroups(
-  id: string,
-  limits: { maxMemory: number; maxProcesses: number; maxCpus?: number | undefined },
-  hostUid: number,
-): Promise<SandboxCgroups> {
-  const dirs: string[] = [];
-  const bwrapArgs: string[] = [];
-  let pidsDir: string | undefined;
-  for (const controller of Object.keys(roots) as Controller[]) {
-    if (!writable(controller)) continue;
-    const dir = join(roots[controller], "lumina", id);
-    try {
-      await mkdir(dir, { recursive: true });
-      if (controller === "memory") {
-        await writeFile(join(dir, "memory.limit_in_bytes"), String(limits.maxMemory));
-        // Swap counts too where the kernel accounts it, so a hog cannot page out instead.
-        await writeFile(join(dir, "memory.memsw.limit_in_bytes"), String(limits.maxMemory)).catch(
-          () => {},
-        );
-      } else if (controller === "cpu") {
-        await writeFile(join(dir, "cpu.cfs_period_us"), String(cpuPeriodUs));
-        await writeFile(join(dir, "cpu.cfs_quota_us"), cpuQuotaOf(limits.maxCpus));
-      } else {
-        await writeFile(join(dir, "pids.max"), String(limits.maxProcesses + 8));
-        await chown(dir, 0, 0); // Never the sandbox's: it must not create groups.
-        await delegateProcs(dir, hostUid);
-        bwrapArgs.push("--bind", dir, jobsMountPoint);
-        pidsDir = dir;
-      }
-      dirs.push(dir);
-    } catch {
-      // A controller we cannot configure is skipped; the rlimits still apply.
-    }
-  }
-  const groups: SandboxCgroups = {
-    procsFiles: dirs.map((dir) => join(dir, "cgroup.procs")),
-    bwrapArgs,
-    async killAll() {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const pids = await listPids(dirs);
-        if (pids.length === 0) return;
-        for (const pid of pids) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {}
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    async remove() {
-      for (const dir of dirs) await removeTree(dir);
-    },
-  };
-  await groups.killAll();
-  // Job groups of a previous run (a crash) go; the sandbox's own groups stay.
-  for (const dir of dirs) for (const child of await subgroups(dir)) await removeTree(child);
-  // Without slots the agent falls back to its process scan; the sandbox still starts.
-  if (pidsDir) await createJobSlots(pidsDir, hostUid).catch(() => {});
-  return groups;
+/** One way of making sandbox cgroups on this host (cgroup v1, v2, or none at all). */
+export interface CgroupDriver {
+  /** Which hierarchy the driver writes. */
+  readonly version: "v1" | "v2" | "none";
+  /** The limits the driver cannot apply here, with why; empty when every limit works. */
+  missingLimits(): Promise<MissingLimit[]>;
+  /**
+   * Creates (or reuses) the sandbox's groups with its limits, with job slots for `hostUid`;
+   * groups left over from a crash are emptied and their job groups removed first.
+   */
+  create(id: string, limits: CgroupLimitValues, hostUid: number): Promise<SandboxCgroups>;
 }
 
 /** The CFS quota for `maxCpus` cores per period (-1: unlimited); at least the kernel's 1 ms. */
@@ -120,49 +79,48 @@ export function cpuQuotaOf(maxCpus: number | undefined): string {
   return String(Math.max(1000, Math.round(maxCpus * cpuPeriodUs)));
 }
 
-/** Lets `uid` move its processes into the group `dir` (and nothing else there). */
-async function delegateProcs(dir: string, uid: number): Promise<void> {
-  for (const file of ["cgroup.procs", "tasks"]) await chown(join(dir, file), uid, uid);
-}
-
-/** The pool of job slots `job0`… in the sandbox's pids group. */
-async function createJobSlots(dir: string, uid: number): Promise<void> {
-  const slots = Array.from({ length: jobSlots }, (_, index) => join(dir, `job${index}`));
-  await Promise.all(
-    slots.map(async (slot) => {
-      await mkdir(slot);
-      await delegateProcs(slot, uid);
-    }),
-  );
-}
-
-/** The child groups of a group (its subdirectories); none if it is gone. */
-async function subgroups(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name));
-}
-
-/** Removes an emptied group and its child groups, deepest first (a group with children cannot go). */
-async function removeTree(dir: string): Promise<void> {
-  await Promise.all((await subgroups(dir)).map(removeTree));
-  // A killed process may linger a moment before it leaves the group.
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const error = await rmdir(dir).then(
-      () => undefined,
-      (caught: NodeJS.ErrnoException) => caught,
+/**
+ * Creates the sandbox's groups; with `requireLimits` a sandbox whose limits could not all be
+ * applied does not start (503), its groups removed again.
+ */
+export async function createSandboxCgroups(
+  driver: CgroupDriver,
+  spec: { id: string; limits: CgroupLimitValues; hostUid: number },
+  requireLimits = false,
+): Promise<SandboxCgroups> {
+  const groups = await driver.create(spec.id, spec.limits, spec.hostUid);
+  if (requireLimits && groups.missing.length > 0) {
+    await groups.killAll();
+    await groups.remove();
+    throw new AgentError(
+      "unavailable",
+      `the server could not apply the sandbox's ${groups.missing.join(", ")} limit; try again later or ask the operator to check the host's cgroups`,
     );
-    if (error?.code !== "EBUSY") return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  return groups;
 }
 
-/** Every process in the groups and their child groups (host pids). */
-async function listPids(dirs: string[]): Promise<number[]> {
-  const pids = new Set<number>();
-  for (const dir of dirs) {
-    const text = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
-    for (const line of text.split("\n")) if (line) pids.add(Number(line));
-    for (const pid of await listPids(await subgroups(dir))) pids.add(pid);
+/**
+ * Checks at server start that every limit can be applied: with `requireLimits` throws an
+ * error naming the missing ones, otherwise logs one loud warning naming them (nothing if all work).
+ */
+export async function checkCgroupLimits(
+  driver: CgroupDriver | undefined,
+  options: { requireLimits: boolean; log: (line: string) => void },
+): Promise<MissingLimit[]> {
+  const missing = driver
+    ? await driver.missingLimits()
+    : cgroupLimits.map((limit) => ({ limit, reason: "--isolation none applies no limits" }));
+  if (missing.length === 0) return missing;
+  const list = missing.map(({ limit, reason }) => `${limit} (${reason})`).join("; ");
+  if (options.requireLimits) {
+    throw new Error(
+      `--require-limits: refusing to start, these sandbox limits cannot be applied on this host: ${list}. ` +
+        "Run the server as root on a host with writable cgroup v1 memory/pids/cpu controllers or cgroup v2 with them enabled, or start without --require-limits.",
+    );
   }
-  return [...pids];
+  options.log(
+    `lumina: WARNING: sandboxes will run WITHOUT these limits: ${list}. One sandbox can then take the host's memory or CPU; pass --require-limits to refuse to start instead.`,
+  );
+  return missing;
 }

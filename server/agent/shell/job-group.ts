@@ -1,13 +1,15 @@
 /**
  * A cgroup per command (a "job group"): the server gives the sandbox a fixed pool of child
- * groups ("slots") of its cgroup v1 `pids` group at `/run/lumina/jobs` (server/sandbox/cgroup.ts),
- * whose `cgroup.procs` the sandbox's user may write. Every process a command forks lands in its
- * slot whatever it does to its session, process group or environment (`env -i setsid …`,
- * double forks), so killing the slot's members kills all of it. Without the mount
- * (`--isolation none`, hosts without cgroup v1) or with every slot taken, `claim` returns
+ * groups ("slots") of its group (cgroup v1: the `pids` group; v2: its one group) at
+ * `/run/lumina/jobs` (server/sandbox/cgroup.ts), whose `cgroup.procs` the sandbox's user may
+ * write; both layouts name it so. Every process a command forks lands in its slot whatever it
+ * does to its session, process group or environment (`env -i setsid …`, double forks), so
+ * killing the slot's members kills all of it: in one write to the slot's `cgroup.kill` where
+ * the kernel has it (v2, 5.14+), else by signalling each member. Without the mount
+ * (`--isolation none`, hosts without usable cgroups) or with every slot taken, `claim` returns
  * undefined and callers rely on the environment-marker scan of process-tree.ts alone.
  */
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Where the sandbox's pids group appears inside the sandbox. */
@@ -16,18 +18,20 @@ export const jobsRoot = "/run/lumina/jobs";
 /** The sandbox's top group: a shell goes back here after each command. */
 export const topProcsFile = join(jobsRoot, "cgroup.procs");
 
-/** The slots' directories (probed once; the pool is fixed for the sandbox's life). */
-let slots: string[] | undefined;
+/** The slots' directories per jobs root (probed once; the pool is fixed for the sandbox's life). */
+const slotsByRoot = new Map<string, string[]>();
 /** The slots this agent has handed out and not yet released. */
 const claimed = new Set<string>();
 
-function slotDirs(): string[] {
+function slotDirs(root: string): string[] {
+  let slots = slotsByRoot.get(root);
   if (slots === undefined) {
     slots = [];
+    slotsByRoot.set(root, slots);
     try {
-      accessSync(topProcsFile, constants.W_OK);
-      for (const entry of readdirSync(jobsRoot, { withFileTypes: true })) {
-        const dir = join(jobsRoot, entry.name);
+      accessSync(join(root, "cgroup.procs"), constants.W_OK);
+      for (const entry of readdirSync(root, { withFileTypes: true })) {
+        const dir = join(root, entry.name);
         if (entry.isDirectory() && writable(join(dir, "cgroup.procs"))) slots.push(dir);
       }
     } catch {
@@ -60,9 +64,9 @@ export class JobGroup {
 
   private constructor(readonly dir: string) {}
 
-  /** Takes a free, empty slot, or returns undefined when there is none. */
-  static claim(): JobGroup | undefined {
-    for (const dir of slotDirs()) {
+  /** Takes a free, empty slot of the pool at `root`, or returns undefined when there is none. */
+  static claim(root: string = jobsRoot): JobGroup | undefined {
+    for (const dir of slotDirs(root)) {
       if (claimed.has(dir)) continue;
       const group = new JobGroup(dir);
       // Someone moved processes in by hand: not free.
@@ -99,6 +103,8 @@ export class JobGroup {
     if (this.released) return;
     const skip = new Set([process.pid, ...spare]);
     const members = () => this.pids().filter((pid) => !skip.has(pid));
+    // The kernel kills every member and whatever they fork meanwhile, unless one is spared.
+    if (!this.pids().some((pid) => skip.has(pid))) this.killByKernel();
     for (let round = 0; round < 100; round++) {
       let found = members();
       if (found.length === 0) return;
@@ -113,6 +119,15 @@ export class JobGroup {
       for (const pid of stopped) signal(pid, "SIGKILL");
       for (const pid of stopped) signal(pid, "SIGCONT");
       await new Promise((resolve) => setTimeout(resolve, round < 5 ? 2 : 20));
+    }
+  }
+
+  /** Writes the slot's `cgroup.kill` (cgroup v2, kernel 5.14+), where there is one. */
+  private killByKernel(): void {
+    try {
+      writeFileSync(join(this.dir, "cgroup.kill"), "1");
+    } catch {
+      // None here (cgroup v1, older kernels): the signal loop below does it.
     }
   }
 
