@@ -51,6 +51,12 @@ export interface LuminaServerOptions {
   maxRequestsPerUser?: number;
   /** Waiting `bash_output` polls per user. @default 32 */
   maxLongPollsPerUser?: number;
+  /**
+   * Bytes of answers made but not yet read by their client, per user: past it, reads answer
+   * 429 until the client reads or hangs up. A single answer of any size is always allowed.
+   * @default 128 MiB
+   */
+  maxAnswerBytesPerUser?: number;
   /** Sandboxes one user may have (each can take its full limits). @default 32 */
   maxSandboxesPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
@@ -160,6 +166,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     corsOrigins: options.corsOrigins ?? ["*"],
     maxRequestsPerUser: options.maxRequestsPerUser ?? 64,
     maxLongPollsPerUser: options.maxLongPollsPerUser ?? 32,
+    maxAnswerBytesPerUser: options.maxAnswerBytesPerUser ?? 128 * 1024 ** 2,
     log,
   });
 

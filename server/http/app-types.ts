@@ -29,5 +29,7 @@ export interface AppServices {
   maxRequestsPerUser: number;
   /** Long-polls (`bash_output` with `wait_ms`) in flight per user. */
   maxLongPollsPerUser: number;
+  /** Bytes of made but unsent (unread) answers per user; past it, 429. */
+  maxAnswerBytesPerUser: number;
   log: (line: string) => void;
 }
