@@ -20,8 +20,9 @@ import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
-import { createSandboxStore } from "./store/sandboxes.ts";
+import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
+import { pdfParserUid } from "./tools/pdf.ts";
 
 /** Options of `createLuminaServer`. */
 export interface LuminaServerOptions {
@@ -121,6 +122,13 @@ const version = (
  */
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
+  const uidBase = options.hostUidBase ?? hostUidBaseOf(dataDir);
+  // A sandbox sharing the parsers' uid could read or signal other users' PDFs being parsed.
+  if (pdfParserUid >= uidBase && pdfParserUid < uidBase + hostUidBlockSize) {
+    throw new Error(
+      `hostUidBase ${uidBase} puts sandbox uids over the PDF parsers' uid ${pdfParserUid}; pick a base above it`,
+    );
+  }
   const log = options.log ?? ((line: string) => console.error(line));
   const db = openRegistry(dataDir);
   const keys = createKeyStore(db);
@@ -141,7 +149,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const manager = new SandboxManager(backend);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
-    store: createSandboxStore(db, options.hostUidBase ?? hostUidBaseOf(dataDir)),
+    store: createSandboxStore(db, uidBase),
     sessions: sessionStore,
     control: manager,
     sandboxesDir: join(dataDir, "sandboxes"),

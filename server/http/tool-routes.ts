@@ -90,6 +90,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       const runtime = await sandboxes.ensureRunning(record);
       const ctx: ToolContext = {
         runtime,
+        user,
         sessionKey,
         sessionId,
         reads: services.reads,
