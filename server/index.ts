@@ -22,7 +22,7 @@ import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
-import { pdfParserUid } from "./tools/pdf.ts";
+import { pdfParserUids } from "./tools/pdf.ts";
 
 /** Options of `createLuminaServer`. */
 export interface LuminaServerOptions {
@@ -124,9 +124,9 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const dataDir = resolve(options.dataDir);
   const uidBase = options.hostUidBase ?? hostUidBaseOf(dataDir);
   // A sandbox sharing the parsers' uid could read or signal other users' PDFs being parsed.
-  if (pdfParserUid >= uidBase && pdfParserUid < uidBase + hostUidBlockSize) {
+  if (pdfParserUids.some((uid) => uid >= uidBase && uid < uidBase + hostUidBlockSize)) {
     throw new Error(
-      `hostUidBase ${uidBase} puts sandbox uids over the PDF parsers' uid ${pdfParserUid}; pick a base above it`,
+      `hostUidBase ${uidBase} puts sandbox uids over the PDF parsers' uids (${pdfParserUids.join(", ")}); pick a base above them`,
     );
   }
   const log = options.log ?? ((line: string) => console.error(line));

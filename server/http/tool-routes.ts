@@ -66,7 +66,10 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
     };
     // Counts the answer against the user's budget until it is sent (or refuses it).
     const hold = (result: unknown) => {
-      releases.push(answers.hold(user, heldBytesOf(result), readOnlyTools.has(tool)));
+      const give = answers.hold(user, heldBytesOf(result), readOnlyTools.has(tool));
+      // A client that hung up before the answer was made will never read it.
+      if (released) give();
+      else releases.push(give);
       return result;
     };
     try {

@@ -6,7 +6,7 @@
  * bound the JS heap only, not the ArrayBuffers that pdf.js inflates streams into.
  *
  * The parsers are shared by every user, so they are served in turn per user (fair-queue.ts),
- * and they run as an unprivileged uid of their own: a hostile PDF that broke pdf.js would find
+ * and they run as unprivileged uids of their own: a hostile PDF that broke pdf.js would find
  * itself without root, outside the data directory (0700, root's), with the PDF on its stdin.
  */
 import { spawn } from "node:child_process";
@@ -14,11 +14,19 @@ import { fileURLToPath } from "node:url";
 import { AgentError } from "../agent/failure.ts";
 import { createFairQueue } from "./fair-queue.ts";
 
+/** Parses running at once; more wait (each may use `memoryLimitMb`). */
+const maxParallel = 2;
+
 /**
- * The host uid (and gid) the parsers run as when the server runs as root: no sandbox's (their
- * uid blocks start at 200000), no name in /etc/passwd, so it shares nothing with any process.
+ * The host uids (gid the same) the parsers run as when the server runs as root, one per parser
+ * running at once so that parsers cannot reach each other's PDFs: no sandbox's (their uid blocks
+ * start at 200000), no name in /etc/passwd, so they share nothing with any other process.
  */
-export const pdfParserUid = 199_999;
+export const pdfParserUids: readonly number[] = Array.from(
+  { length: maxParallel },
+  (_, index) => 199_999 - index,
+);
+const freeUids = [...pdfParserUids];
 
 /** The parser's data segment limit (heap, ArrayBuffers, everything), in MiB. */
 const memoryLimitMb = 512;
@@ -26,8 +34,6 @@ const memoryLimitMb = 512;
 const timeLimitMs = 20_000;
 /** The largest JSON answer the parser may send, in bytes. */
 const maxAnswerBytes = 64 * 1024 * 1024;
-/** Parses running at once; more wait (each may use `memoryLimitMb`). */
-const maxParallel = 2;
 /** PDFs one user may have parsing or waiting at once; past it, 429. */
 const maxPerUser = 8;
 
@@ -41,14 +47,23 @@ export function pdfParserLoad(): { running: number; waiting: number } {
   return parsers.load();
 }
 
-/** Drops root for the parser; a server that is not root cannot and need not switch. */
-const identity = process.getuid?.() === 0 ? { uid: pdfParserUid, gid: pdfParserUid } : {};
+/** Whether the server runs as root: one that is not cannot, and need not, switch uids. */
+const isRoot = process.getuid?.() === 0;
 
 type WorkerAnswer = { pages: string[] } | { error: string } | { tooLarge: string };
 
 /** Runs the parser on `bytes`; undefined when it ran out of memory or time. */
 function runWorker(bytes: Buffer, signal?: AbortSignal): Promise<WorkerAnswer | undefined> {
   return new Promise((resolve) => {
+    // The fair queue runs at most `maxParallel` parsers, so a uid is always free here.
+    const uid = freeUids.pop() ?? (pdfParserUids[0] as number);
+    const identity = isRoot ? { uid, gid: uid } : {};
+    let uidGiven = false;
+    const giveUid = () => {
+      if (uidGiven) return;
+      uidGiven = true;
+      freeUids.push(uid);
+    };
     // `ulimit -d` caps every private writable mapping (Linux ≥ 4.7), ArrayBuffers included.
     const child = spawn(
       "/bin/sh",
@@ -80,8 +95,12 @@ function runWorker(bytes: Buffer, signal?: AbortSignal): Promise<WorkerAnswer | 
     });
     child.stdin.on("error", () => {}); // The parser may die before reading everything.
     child.stdin.end(bytes);
-    child.on("error", () => resolve(undefined));
+    child.on("error", () => {
+      giveUid();
+      resolve(undefined);
+    });
     child.on("close", (code) => {
+      giveUid();
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       if (code !== 0 || size > maxAnswerBytes) return resolve(undefined);

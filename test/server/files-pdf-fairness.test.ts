@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLuminaServer } from "../../server/index.ts";
-import { pdfParserLoad, pdfParserUid } from "../../server/tools/pdf.ts";
+import { pdfParserLoad, pdfParserUids } from "../../server/tools/pdf.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
@@ -110,7 +110,12 @@ describe("PDF parsing under a flood from another user", () => {
       .toBeGreaterThan(2);
     const parsers = await runningParsers();
     expect(parsers.length).toBeGreaterThan(0);
-    for (const parser of parsers) expect(parser).toEqual({ uid: pdfParserUid, cwd: "/" });
+    for (const { uid, cwd } of parsers) {
+      expect(pdfParserUids).toContain(uid);
+      expect(cwd).toBe("/");
+    }
+    // Parsers running side by side have uids of their own: neither can reach the other's PDF.
+    expect(new Set(parsers.map(({ uid }) => uid)).size).toBe(parsers.length);
 
     const started = Date.now();
     const read = await victim.read("/home/user/tiny.pdf");
@@ -130,12 +135,12 @@ describe("PDF parsing under a flood from another user", () => {
   }, 180_000);
 });
 
-describe("the PDF parsers' uid", () => {
-  it("is refused as part of a sandbox uid block, so no sandbox can share it", async () => {
+describe("the PDF parsers' uids", () => {
+  it("are refused as part of a sandbox uid block, so no sandbox can share it", async () => {
     await expect(
       createLuminaServer({
         dataDir: join(tmpdir(), "lumina-never-created"),
-        hostUidBase: pdfParserUid - 10,
+        hostUidBase: (pdfParserUids[0] as number) - 10,
         port: 0,
       }),
     ).rejects.toThrow(/PDF parsers' uid/);
