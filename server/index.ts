@@ -31,6 +31,7 @@ import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
 import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
+import { pdfParserUids } from "./tools/pdf.ts";
 
 /** Options of `createLuminaServer`. */
 export interface LuminaServerOptions {
@@ -62,6 +63,12 @@ export interface LuminaServerOptions {
   maxRequestsPerUser?: number;
   /** Waiting `bash_output` polls per user. @default 32 */
   maxLongPollsPerUser?: number;
+  /**
+   * Bytes of answers made but not yet read by their client, per user: past it, reads answer
+   * 429 until the client reads or hangs up. A single answer of any size is always allowed.
+   * @default 128 MiB
+   */
+  maxAnswerBytesPerUser?: number;
   /** Sandboxes one user may have (each can take its full limits). @default 32 */
   maxSandboxesPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
@@ -178,6 +185,14 @@ const version = (
  */
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
+  const uidBase = options.hostUidBase ?? hostUidBaseOf(dataDir);
+  const uidCount = options.hostUidCount ?? hostUidBlockSize;
+  // A sandbox sharing the parsers' uid could read or signal other users' PDFs being parsed.
+  if (pdfParserUids.some((uid) => uid >= uidBase && uid < uidBase + uidCount)) {
+    throw new Error(
+      `hostUidBase ${uidBase} puts sandbox uids over the PDF parsers' uids (${pdfParserUids.join(", ")}); pick a base above them`,
+    );
+  }
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
   const requireLimits = options.requireLimits ?? false;
   const cgroups =
@@ -234,11 +249,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
-    store: createSandboxStore(
-      db,
-      options.hostUidBase ?? hostUidBaseOf(dataDir),
-      options.hostUidCount ?? hostUidBlockSize,
-    ),
+    store: createSandboxStore(db, uidBase, uidCount),
     sessions: sessionStore,
     control: manager,
     sandboxesDir: join(dataDir, "sandboxes"),
@@ -272,6 +283,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     maxRequestsPerUser: options.maxRequestsPerUser ?? 64,
     maxLongPollsPerUser: options.maxLongPollsPerUser ?? 32,
     connections,
+    maxAnswerBytesPerUser: options.maxAnswerBytesPerUser ?? 128 * 1024 ** 2,
     log,
   });
 

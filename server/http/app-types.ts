@@ -32,5 +32,7 @@ export interface AppServices {
   maxLongPollsPerUser: number;
   /** Told which connections authenticated (absent when the app runs without a node server). */
   connections?: ConnectionGuard;
+  /** Bytes of made but unsent (unread) answers per user; past it, 429. */
+  maxAnswerBytesPerUser: number;
   log: (line: string) => void;
 }

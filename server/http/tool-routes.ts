@@ -5,9 +5,11 @@ import { killBash, readBashOutput, runBash } from "../tools/bash.ts";
 import type { ToolContext } from "../tools/context.ts";
 import { editFile, readFile, writeFile } from "../tools/files.ts";
 import { globFiles, grepFiles } from "../tools/search.ts";
+import { jsonAnswerResponse } from "./answer-body.ts";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { heartbeatJsonResponse } from "./heartbeat.ts";
-import { createConcurrencyLimit } from "./limits.ts";
+import { heldBytesOf } from "./json-chunks.ts";
+import { createAnswerBudget, createConcurrencyLimit } from "./limits.ts";
 import { readJsonBody } from "./request-body.ts";
 import { type ToolName, toolBodies } from "./schemas.ts";
 
@@ -24,6 +26,9 @@ const toolFunctions: Record<ToolName, ToolFunction> = {
   kill_bash: killBash,
 };
 
+/** Tools with no effect to lose: past the answer budget their answer is dropped for a 429. */
+const readOnlyTools = new Set<ToolName>(["read", "glob", "grep"]);
+
 function isToolName(name: string): name is ToolName {
   return Object.hasOwn(toolBodies, name);
 }
@@ -36,6 +41,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
     services.maxLongPollsPerUser,
     "waiting bash_output polls",
   );
+  const answers = createAnswerBudget(services.maxAnswerBytesPerUser);
 
   app.post("/v1/sandboxes/:name/tools/:tool", async (c) => {
     const user = c.get("user");
@@ -48,10 +54,23 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       );
     }
     const sessionId = sessions.checkId(c.req.header("lumina-tool-session"));
-    // The slot is taken before the body is read, so a user's concurrent bodies stay bounded too.
+    answers.check(user);
+    // The slot is taken before the body is read, so a user's concurrent bodies stay bounded too;
+    // it is given back once the answer is sent, so unread answers keep theirs.
     const releases = [requests.acquire(user)];
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       for (const give of releases) give();
+    };
+    // Counts the answer against the user's budget until it is sent (or refuses it).
+    const hold = (result: unknown) => {
+      const give = answers.hold(user, heldBytesOf(result), readOnlyTools.has(tool));
+      // A client that hung up before the answer was made will never read it.
+      if (released) give();
+      else releases.push(give);
+      return result;
     };
     try {
       const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
@@ -74,6 +93,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       const runtime = await sandboxes.ensureRunning(record);
       const ctx: ToolContext = {
         runtime,
+        user,
         sessionKey,
         sessionId,
         reads: services.reads,
@@ -87,12 +107,9 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       });
       if (tool === "bash" && body.run_in_background !== true) {
         // Everything that can fail early has been checked: from here the answer is streamed.
-        const settled = call.finally(release);
-        return heartbeatJsonResponse(settled, services.heartbeatMs, services.log);
+        return heartbeatJsonResponse(call.then(hold), services.heartbeatMs, services.log, release);
       }
-      const result = await call;
-      release();
-      return c.json(result as object);
+      return jsonAnswerResponse(hold(await call), release);
     } catch (error) {
       release();
       throw error;

@@ -22,6 +22,8 @@ export interface ReadRecordStore {
 /** The context of one tool call. */
 export interface ToolContext {
   runtime: SandboxRuntime;
+  /** The authenticated user the call is for: pools all users share are served per user. */
+  user: string;
   /** The internal key of the (user, sandbox, tool session id) session. Unique per session. */
   sessionKey: string;
   /** The client's tool session id (what the `Lumina-Tool-Session` header said). */

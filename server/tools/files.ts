@@ -48,7 +48,7 @@ export async function readFile(ctx: ToolContext, body: ReadBody): Promise<ReadAn
       file_size: result.size,
     };
   } else {
-    const pages = await pdfPages(Buffer.from(result.base64, "base64"), path);
+    const pages = await pdfPages(Buffer.from(result.base64, "base64"), path, ctx.user, ctx.signal);
     answer = { type: "pdf", pages, total_pages: pages.length };
   }
   // Recorded only once the answer is certain: a PDF that fails to parse is not "read".

@@ -107,6 +107,7 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
     runtime,
     context: (sessionKey = "session") => ({
       runtime,
+      user: "direct",
       sessionKey,
       sessionId: sessionKey,
       reads,
