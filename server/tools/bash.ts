@@ -74,7 +74,13 @@ function killedByRestart(ctx: ToolContext, id: string, error: unknown): number |
 export async function runBash(
   ctx: ToolContext,
   body: BashBody,
-): Promise<{ output: string; exit_code: number; killed: boolean; shell_id: string }> {
+): Promise<{
+  output: string;
+  exit_code: number;
+  killed: boolean;
+  truncated: boolean;
+  shell_id: string;
+}> {
   const result = await ctx.runtime.call(
     "shell_run",
     {
@@ -91,6 +97,7 @@ export async function runBash(
     output: result.output,
     exit_code: result.exitCode,
     killed: result.killed,
+    truncated: result.truncated,
     shell_id: result.shellId,
   };
 }

@@ -81,6 +81,7 @@ export class ShellSession {
         output: note + result.output,
         exitCode: result.exitCode,
         killed: result.killed,
+        truncated: result.truncated,
         shellId: "",
       };
     });
@@ -117,7 +118,7 @@ export class ShellSession {
     });
     this.background.set(id, started);
     this.transcript?.command(`${command}  # in the background as ${id}`);
-    return { output: "", exitCode: 0, killed: false, shellId: id };
+    return { output: "", exitCode: 0, killed: false, truncated: false, shellId: id };
   }
 
   /** The session's background command by id, or a 404 naming it. */
