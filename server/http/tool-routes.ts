@@ -9,11 +9,12 @@ import type { AppEnv, AppServices } from "./app-types.ts";
 import { heartbeatJsonResponse } from "./heartbeat.ts";
 import { createConcurrencyLimit } from "./limits.ts";
 import { readJsonBody } from "./request-body.ts";
-import { type ToolName, toolBodies } from "./schemas.ts";
+import { type ToolBody, type ToolName, toolBodies } from "./schemas.ts";
 
-type ToolFunction = (ctx: ToolContext, body: never) => Promise<unknown>;
-
-const toolFunctions: Record<ToolName, ToolFunction> = {
+/** Each tool's function, taking the body its request schema validated. */
+const toolFunctions: {
+  [Name in ToolName]: (ctx: ToolContext, body: ToolBody<Name>) => Promise<unknown>;
+} = {
   read: readFile,
   write: writeFile,
   edit: editFile,
@@ -23,6 +24,15 @@ const toolFunctions: Record<ToolName, ToolFunction> = {
   bash_output: readBashOutput,
   kill_bash: killBash,
 };
+
+/** Calls a tool with its body; the body's type follows the tool's name. */
+function runTool<Name extends ToolName>(
+  tool: Name,
+  ctx: ToolContext,
+  body: ToolBody<Name>,
+): Promise<unknown> {
+  return toolFunctions[tool](ctx, body);
+}
 
 function isToolName(name: string): name is ToolName {
   return Object.hasOwn(toolBodies, name);
@@ -54,18 +64,18 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       for (const give of releases) give();
     };
     try {
-      const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
-        wait_ms?: number;
-        run_in_background?: boolean;
-        description?: string;
-      };
+      const body: ToolBody<ToolName> = await readJsonBody(
+        c.req.raw,
+        services.bodyLimit,
+        toolBodies[tool],
+      );
       // CONTRACT §3: a command's description is informational, for the operator's log.
-      if (tool === "bash" && body.description) {
+      if ("description" in body && body.description) {
         services.log(
           `bash in ${record.name} for ${user}: ${JSON.stringify(body.description.slice(0, 200))}`,
         );
       }
-      if (tool === "bash_output" && body.wait_ms) {
+      if ("wait_ms" in body && body.wait_ms) {
         releases.push(longPolls.acquire(user));
       }
       const session = await sessions.enter(sessionId, user, record.id);
@@ -79,12 +89,12 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
         reads: services.reads,
         signal: c.req.raw.signal,
       };
-      const call = toolFunctions[tool](ctx, body as never).catch((error: unknown) => {
+      const call = runTool(tool, ctx, body).catch((error: unknown) => {
         // A client that hung up gets no answer; its abort is not a server failure to log.
         if (ctx.signal.aborted) throw new AgentError("unavailable", "the client hung up");
         throw error;
       });
-      if (tool === "bash" && body.run_in_background !== true) {
+      if (tool === "bash" && !("run_in_background" in body && body.run_in_background)) {
         // Everything that can fail early has been checked: from here the answer is streamed.
         const settled = call.finally(release);
         return heartbeatJsonResponse(settled, services.heartbeatMs, services.log);
