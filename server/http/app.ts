@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { errorResponse, toWireError } from "./errors.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
@@ -14,6 +15,7 @@ import { addToolRoutes } from "./tool-routes.ts";
 /** Each route pattern with the methods it answers, to tell a 405 from a 404. */
 const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/health\/?$/, ["GET", "HEAD"]],
+  [/^\/v1\/openapi\.json\/?$/, ["GET", "HEAD"]],
   [/^\/v1\/sandboxes\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
@@ -42,6 +44,9 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   );
 
   app.get("/v1/health", (c) => c.json({ status: "ok", version: services.version }));
+  // CONTRACT §8: the document is public, like health; built once, it never changes while serving.
+  const openApi = buildOpenApiDocument(services.version);
+  app.get("/v1/openapi.json", (c) => c.json(openApi));
 
   const authenticate = async (
     c: {

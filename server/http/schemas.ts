@@ -84,6 +84,9 @@ export const toolBodies = {
 /** The name of a tool route. */
 export type ToolName = keyof typeof toolBodies;
 
+/** A tool's validated body: the output of its request schema, the one definition of its fields. */
+export type ToolBody<Name extends ToolName> = v.InferOutput<(typeof toolBodies)[Name]>;
+
 /** Validates a parsed body, throwing a 400 that names the first offending field. */
 export function validateBody<S extends v.GenericSchema>(
   schema: S,

@@ -11,11 +11,12 @@ import { heartbeatJsonResponse } from "./heartbeat.ts";
 import { heldBytesOf } from "./json-chunks.ts";
 import { createAnswerBudget, createConcurrencyLimit } from "./limits.ts";
 import { readJsonBody } from "./request-body.ts";
-import { type ToolName, toolBodies } from "./schemas.ts";
+import { type ToolBody, type ToolName, toolBodies } from "./schemas.ts";
 
-type ToolFunction = (ctx: ToolContext, body: never) => Promise<unknown>;
-
-const toolFunctions: Record<ToolName, ToolFunction> = {
+/** Each tool's function, taking the body its request schema validated. */
+const toolFunctions: {
+  [Name in ToolName]: (ctx: ToolContext, body: ToolBody<Name>) => Promise<unknown>;
+} = {
   read: readFile,
   write: writeFile,
   edit: editFile,
@@ -28,6 +29,14 @@ const toolFunctions: Record<ToolName, ToolFunction> = {
 
 /** Tools with no effect to lose: past the answer budget their answer is dropped for a 429. */
 const readOnlyTools = new Set<ToolName>(["read", "glob", "grep"]);
+/** Calls a tool with its body; the body's type follows the tool's name. */
+function runTool<Name extends ToolName>(
+  tool: Name,
+  ctx: ToolContext,
+  body: ToolBody<Name>,
+): Promise<unknown> {
+  return toolFunctions[tool](ctx, body);
+}
 
 function isToolName(name: string): name is ToolName {
   return Object.hasOwn(toolBodies, name);
@@ -73,18 +82,18 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       return result;
     };
     try {
-      const body = (await readJsonBody(c.req.raw, services.bodyLimit, toolBodies[tool])) as {
-        wait_ms?: number;
-        run_in_background?: boolean;
-        description?: string;
-      };
+      const body: ToolBody<ToolName> = await readJsonBody(
+        c.req.raw,
+        services.bodyLimit,
+        toolBodies[tool],
+      );
       // CONTRACT §3: a command's description is informational, for the operator's log.
-      if (tool === "bash" && body.description) {
+      if ("description" in body && body.description) {
         services.log(
           `bash in ${record.name} for ${user}: ${JSON.stringify(body.description.slice(0, 200))}`,
         );
       }
-      if (tool === "bash_output" && body.wait_ms) {
+      if ("wait_ms" in body && body.wait_ms) {
         releases.push(longPolls.acquire(user));
       }
       const session = await sessions.enter(sessionId, user, record.id);
@@ -100,12 +109,12 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
         started: session.started,
         signal: c.req.raw.signal,
       };
-      const call = toolFunctions[tool](ctx, body as never).catch((error: unknown) => {
+      const call = runTool(tool, ctx, body).catch((error: unknown) => {
         // A client that hung up gets no answer; its abort is not a server failure to log.
         if (ctx.signal.aborted) throw new AgentError("unavailable", "the client hung up");
         throw error;
       });
-      if (tool === "bash" && body.run_in_background !== true) {
+      if (tool === "bash" && !("run_in_background" in body && body.run_in_background)) {
         // Everything that can fail early has been checked: from here the answer is streamed.
         return heartbeatJsonResponse(call.then(hold), services.heartbeatMs, services.log, release);
       }

@@ -10,7 +10,8 @@ import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
 import { endShellSession, sessionIsBusy } from "../tools/bash.ts";
 import { createStartedCommandBook, type StartedCommands } from "./started-commands.ts";
 
-const sessionIdShape = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A tool session id (CONTRACT §3). */
+export const sessionIdShape: RegExp = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The default idle time after which a session expires: 8 hours. */
 export const defaultSessionIdleMs: number = 8 * 60 * 60 * 1000;

@@ -4,24 +4,16 @@
  * Agent failures arrive as `AgentError` with their wire code and pass through unchanged.
  */
 import { AgentError } from "../agent/failure.ts";
+import type { ToolBody } from "../http/schemas.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolContext } from "./context.ts";
 
-export interface BashBody {
-  command: string;
-  timeout?: number;
-  description?: string;
-  run_in_background?: boolean;
-}
-export interface BashOutputBody {
-  bash_id: string;
-  filter?: string;
-  cursor?: number;
-  wait_ms?: number;
-}
-export interface KillBashBody {
-  shell_id: string;
-}
+/** The validated body of `bash` (its request schema's output). */
+export type BashBody = ToolBody<"bash">;
+/** The validated body of `bash_output` (its request schema's output). */
+export type BashOutputBody = ToolBody<"bash_output">;
+/** The validated body of `kill_bash` (its request schema's output). */
+export type KillBashBody = ToolBody<"kill_bash">;
 export type BashStatus = "running" | "completed" | "killed" | "failed";
 
 /** A foreground command's time limit when the caller sets none, in ms (CONTRACT §3). */
@@ -54,7 +46,13 @@ function killedByRestart(ctx: ToolContext, id: string, error: unknown): number |
 export async function runBash(
   ctx: ToolContext,
   body: BashBody,
-): Promise<{ output: string; exit_code: number; killed: boolean; shell_id: string }> {
+): Promise<{
+  output: string;
+  exit_code: number;
+  killed: boolean;
+  truncated: boolean;
+  shell_id: string;
+}> {
   const result = await ctx.runtime.call(
     "shell_run",
     {
@@ -71,6 +69,7 @@ export async function runBash(
     output: result.output,
     exit_code: result.exitCode,
     killed: result.killed,
+    truncated: result.truncated,
     shell_id: result.shellId,
   };
 }

@@ -1,24 +1,16 @@
 /** read, write and edit: wire-shaped bodies in, wire-shaped answers out. Owned by the file tools. */
 import { AgentError } from "../agent/failure.ts";
 import { checkToolPath } from "../agent/files/tool-path.ts";
+import type { ToolBody } from "../http/schemas.ts";
 import type { ToolContext } from "./context.ts";
 import { pdfPages } from "./pdf.ts";
 
-export interface ReadBody {
-  file_path: string;
-  offset?: number;
-  limit?: number;
-}
-export interface WriteBody {
-  file_path: string;
-  content: string;
-}
-export interface EditBody {
-  file_path: string;
-  old_string: string;
-  new_string: string;
-  replace_all?: boolean;
-}
+/** The validated body of `read` (its request schema's output). */
+export type ReadBody = ToolBody<"read">;
+/** The validated body of `write` (its request schema's output). */
+export type WriteBody = ToolBody<"write">;
+/** The validated body of `edit` (its request schema's output). */
+export type EditBody = ToolBody<"edit">;
 
 export type ReadAnswer =
   | { type: "text"; content: string; total_lines: number; lines_returned: number }

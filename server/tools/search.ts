@@ -2,25 +2,13 @@
 import { AgentError } from "../agent/failure.ts";
 import type { AgentGrepParams } from "../agent/files/protocol.ts";
 import { checkToolPath } from "../agent/files/tool-path.ts";
+import type { ToolBody } from "../http/schemas.ts";
 import type { ToolContext } from "./context.ts";
 
-export interface GlobBody {
-  pattern: string;
-  path?: string;
-}
-export interface GrepBody {
-  pattern: string;
-  path?: string;
-  glob?: string;
-  output_mode?: "files_with_matches" | "content" | "count";
-  line_numbers?: boolean;
-  after?: number;
-  before?: number;
-  context?: number;
-  file_type?: string;
-  case_insensitive?: boolean;
-  multiline?: boolean;
-}
+/** The validated body of `glob` (its request schema's output). */
+export type GlobBody = ToolBody<"glob">;
+/** The validated body of `grep` (its request schema's output). */
+export type GrepBody = ToolBody<"grep">;
 /** A grep answer; `truncated` (an addition to the contract) is present when a bound cut the search. */
 export type GrepAnswer =
   | { mode: "files_with_matches"; files: string[]; count: number; truncated?: true }

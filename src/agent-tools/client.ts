@@ -1,3 +1,7 @@
+import type { BashOutputResult, BashResult, KillBashResult } from "../protocol/bash.ts";
+import type { EditResult, ReadResult, WriteResult } from "../protocol/files.ts";
+import type { GlobResult, GrepResult } from "../protocol/search.ts";
+
 /**
  * The slice of the Lumina client that the agent tools call. Any object with these methods works:
  * the client from `createClient()`, a wrapper that logs or meters calls, or a test double.
@@ -9,23 +13,15 @@ export interface LuminaToolsClient {
     options?: { offset?: number; limit?: number },
     call?: ToolCallOptions,
   ): Promise<ClientReadResult>;
-  write(
-    filePath: string,
-    content: string,
-    call?: ToolCallOptions,
-  ): Promise<{ message: string; bytesWritten: number; filePath: string }>;
+  write(filePath: string, content: string, call?: ToolCallOptions): Promise<WriteResult>;
   edit(
     filePath: string,
     oldString: string,
     newString: string,
     options?: { replaceAll?: boolean },
     call?: ToolCallOptions,
-  ): Promise<{ message: string; replacements: number; filePath: string }>;
-  glob(
-    pattern: string,
-    options?: { path?: string },
-    call?: ToolCallOptions,
-  ): Promise<{ matches: string[]; count: number; searchPath: string; truncated: boolean }>;
+  ): Promise<EditResult>;
+  glob(pattern: string, options?: { path?: string }, call?: ToolCallOptions): Promise<GlobResult>;
   grep(
     pattern: string,
     options?: ClientGrepOptions,
@@ -35,16 +31,13 @@ export interface LuminaToolsClient {
     command: string,
     options?: { timeout?: number; description?: string; runInBackground?: boolean },
     call?: ToolCallOptions,
-  ): Promise<{ output: string; exitCode: number; killed: boolean; shellId: string }>;
+  ): Promise<BashResult>;
   bashOutput(
     shellId: string,
     options?: { filter?: string; waitMs?: number },
     call?: ToolCallOptions,
-  ): Promise<{ output: string; status: string; exitCode: number | null; cursor: number }>;
-  killBash(
-    shellId: string,
-    call?: ToolCallOptions,
-  ): Promise<{ message: string; shellId: string; status: string }>;
+  ): Promise<BashOutputResult>;
+  killBash(shellId: string, call?: ToolCallOptions): Promise<KillBashResult>;
 }
 
 /** The per-call options the tools forward to the client. */
@@ -53,11 +46,8 @@ export interface ToolCallOptions {
   signal?: AbortSignal;
 }
 
-/** The client's `read` result: text, image or PDF. */
-export type ClientReadResult =
-  | { type: "text"; content: string; totalLines: number; linesReturned: number }
-  | { type: "image"; image: string; mimeType: string; fileSize: number }
-  | { type: "pdf"; pages: { pageNumber: number; text: string }[]; totalPages: number };
+/** The client's `read` result: text, image or PDF (the SDK's `ReadResult`). */
+export type ClientReadResult = ReadResult;
 
 /** The client's `grep` options. */
 export interface ClientGrepOptions {
@@ -73,18 +63,5 @@ export interface ClientGrepOptions {
   multiline?: boolean;
 }
 
-/** The client's `grep` result, one shape per output mode. */
-export type ClientGrepResult =
-  | { mode: "files_with_matches"; files: string[]; count: number }
-  | {
-      mode: "content";
-      matches: {
-        file: string;
-        lineNumber: number | null;
-        line: string;
-        beforeContext: string[];
-        afterContext: string[];
-      }[];
-      totalMatches: number;
-    }
-  | { mode: "count"; counts: { file: string; count: number }[]; total: number };
+/** The client's `grep` result, one shape per output mode (the SDK's `GrepResult`). */
+export type ClientGrepResult = GrepResult;

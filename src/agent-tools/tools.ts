@@ -97,8 +97,12 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
         multiline: i.multiline,
       });
       const r = await client.grep(i.pattern, options, call);
-      if (r.mode === "files_with_matches") return { mode: r.mode, files: r.files, count: r.count };
-      if (r.mode === "count") return { mode: r.mode, counts: r.counts, total: r.total };
+      // The model must be told when a bound cut the search short.
+      const cut = r.truncated === undefined ? {} : { truncated: r.truncated };
+      if (r.mode === "files_with_matches") {
+        return { mode: r.mode, files: r.files, count: r.count, ...cut };
+      }
+      if (r.mode === "count") return { mode: r.mode, counts: r.counts, total: r.total, ...cut };
       const matches = r.matches.map((m) => ({
         file: m.file,
         line_number: m.lineNumber,
@@ -106,7 +110,7 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
         before_context: m.beforeContext,
         after_context: m.afterContext,
       }));
-      return { mode: "content", matches, total_matches: r.totalMatches };
+      return { mode: "content", matches, total_matches: r.totalMatches, ...cut };
     }),
     Bash: define("Bash", schemas.bashInput, async (i, call) => {
       const options = compact({
@@ -115,7 +119,8 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
         runInBackground: i.run_in_background,
       });
       const r = await client.bash(i.command, options, call);
-      return { output: r.output, exit_code: r.exitCode, killed: r.killed, shell_id: r.shellId };
+      const { output, killed, truncated } = r;
+      return { output, exit_code: r.exitCode, killed, truncated, shell_id: r.shellId };
     }),
     BashOutput: define("BashOutput", schemas.bashOutputInput, async (i, call) => {
       const options = compact({ filter: i.filter, waitMs: i.wait_ms });

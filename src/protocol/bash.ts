@@ -9,6 +9,8 @@ export interface BashResult {
   exitCode: number;
   /** Whether the command was killed for running past its timeout. */
   killed: boolean;
+  /** Whether the output cap cut the middle of the output (a marker in `output` says how much). */
+  truncated: boolean;
   /** The id of a background command (`bash_…`); `""` otherwise. */
   shellId: string;
 }
@@ -43,6 +45,7 @@ const bash = v.object({
   output: v.string(),
   exit_code: v.number(),
   killed: v.boolean(),
+  truncated: v.boolean(),
   shell_id: v.string(),
 });
 const bashOutput = v.object({
@@ -53,17 +56,21 @@ const bashOutput = v.object({
 });
 const killBash = v.object({ message: v.string(), shell_id: v.string(), status });
 
+/** The answer schemas of the shell tools, by tool name (the wire's single definition). */
+export const bashAnswers: Readonly<Record<"bash" | "bash_output" | "kill_bash", v.GenericSchema>> =
+  { bash, bash_output: bashOutput, kill_bash: killBash };
+
 /** Validates and maps the answer of the `bash` tool. */
 export function toBashResult(body: unknown): BashResult {
-  return parseAnswer<BashResult>(bash, body, "bash");
+  return parseAnswer<BashResult, typeof bash>(bash, body, "bash");
 }
 
 /** Validates and maps the answer of the `bash_output` tool. */
 export function toBashOutputResult(body: unknown): BashOutputResult {
-  return parseAnswer<BashOutputResult>(bashOutput, body, "bash_output");
+  return parseAnswer<BashOutputResult, typeof bashOutput>(bashOutput, body, "bash_output");
 }
 
 /** Validates and maps the answer of the `kill_bash` tool. */
 export function toKillBashResult(body: unknown): KillBashResult {
-  return parseAnswer<KillBashResult>(killBash, body, "kill_bash");
+  return parseAnswer<KillBashResult, typeof killBash>(killBash, body, "kill_bash");
 }

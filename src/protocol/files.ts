@@ -85,17 +85,24 @@ const read = v.variant("type", [
 const write = v.object({ message: v.string(), bytes_written: v.number(), file_path: v.string() });
 const edit = v.object({ message: v.string(), replacements: v.number(), file_path: v.string() });
 
+/** The answer schemas of the file tools, by tool name (the wire's single definition). */
+export const fileAnswers: Readonly<Record<"read" | "write" | "edit", v.GenericSchema>> = {
+  read,
+  write,
+  edit,
+};
+
 /** Validates and maps the answer of the `read` tool. */
 export function toReadResult(body: unknown): ReadResult {
-  return parseAnswer<ReadResult>(read, body, "read");
+  return parseAnswer<ReadResult, typeof read>(read, body, "read");
 }
 
 /** Validates and maps the answer of the `write` tool. */
 export function toWriteResult(body: unknown): WriteResult {
-  return parseAnswer<WriteResult>(write, body, "write");
+  return parseAnswer<WriteResult, typeof write>(write, body, "write");
 }
 
 /** Validates and maps the answer of the `edit` tool. */
 export function toEditResult(body: unknown): EditResult {
-  return parseAnswer<EditResult>(edit, body, "edit");
+  return parseAnswer<EditResult, typeof edit>(edit, body, "edit");
 }

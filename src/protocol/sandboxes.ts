@@ -30,9 +30,19 @@ const created = v.object({ sandbox, lease: v.unknown() });
 const one = v.object({ sandbox });
 const list = v.object({ sandboxes: v.array(sandbox) });
 
+/** The answer schemas of the sandbox routes (the wire's single definition). */
+export const sandboxAnswers: Readonly<Record<"created" | "one" | "list", v.GenericSchema>> = {
+  created,
+  one,
+  list,
+};
+
+/** A sandbox as the wire describes it: `SandboxInfo` without the lease. */
+type WireSandbox = Omit<SandboxInfo, "lease">;
+
 /** Validates and maps the answer of `POST /v1/sandboxes`: the sandbox, with its lease if any. */
 export function toCreatedSandbox(body: unknown): SandboxInfo {
-  const { sandbox, lease } = parseAnswer<{ sandbox: SandboxInfo; lease: unknown }>(
+  const { sandbox, lease } = parseAnswer<{ sandbox: WireSandbox; lease: unknown }, typeof created>(
     created,
     body,
     "create sandbox",
@@ -44,10 +54,11 @@ export function toCreatedSandbox(body: unknown): SandboxInfo {
 
 /** Validates and maps the answer of `GET /v1/sandboxes/{name}` and of its restart. */
 export function toSandbox(body: unknown): SandboxInfo {
-  return parseAnswer<{ sandbox: SandboxInfo }>(one, body, "sandbox").sandbox;
+  return parseAnswer<{ sandbox: WireSandbox }, typeof one>(one, body, "sandbox").sandbox;
 }
 
 /** Validates and maps the answer of `GET /v1/sandboxes`. */
 export function toSandboxList(body: unknown): SandboxInfo[] {
-  return parseAnswer<{ sandboxes: SandboxInfo[] }>(list, body, "list sandboxes").sandboxes;
+  return parseAnswer<{ sandboxes: WireSandbox[] }, typeof list>(list, body, "list sandboxes")
+    .sandboxes;
 }

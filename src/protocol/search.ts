@@ -81,40 +81,46 @@ const glob = v.object({
   search_path: v.string(),
   truncated: v.boolean(),
 });
-const truncated = v.optional(v.boolean());
+// Absent unless a bound cut the search; never `undefined` on the wire, so exactly optional.
+const truncated = v.exactOptional(v.boolean());
+const grepFiles = v.object({
+  mode: v.literal("files_with_matches"),
+  files: strings,
+  count: v.number(),
+  truncated,
+});
+const grepContent = v.object({
+  mode: v.literal("content"),
+  matches: v.array(
+    v.object({
+      file: v.string(),
+      line_number: v.nullable(v.number()),
+      line: v.string(),
+      before_context: strings,
+      after_context: strings,
+    }),
+  ),
+  total_matches: v.number(),
+  truncated,
+});
+const grepCount = v.object({
+  mode: v.literal("count"),
+  counts: v.array(v.object({ file: v.string(), count: v.number() })),
+  total: v.number(),
+  truncated,
+});
 // One schema per mode: the answer must be in the mode that was asked for.
-const grepModes: Record<GrepOutputMode, v.GenericSchema> = {
-  files_with_matches: v.object({
-    mode: v.literal("files_with_matches"),
-    files: strings,
-    count: v.number(),
-    truncated,
-  }),
-  content: v.object({
-    mode: v.literal("content"),
-    matches: v.array(
-      v.object({
-        file: v.string(),
-        line_number: v.nullable(v.number()),
-        line: v.string(),
-        before_context: strings,
-        after_context: strings,
-      }),
-    ),
-    total_matches: v.number(),
-    truncated,
-  }),
-  count: v.object({
-    mode: v.literal("count"),
-    counts: v.array(v.object({ file: v.string(), count: v.number() })),
-    total: v.number(),
-    truncated,
-  }),
+const grepModes = { files_with_matches: grepFiles, content: grepContent, count: grepCount };
+
+/** The answer schemas of the search tools, by tool name (the wire's single definition). */
+export const searchAnswers: Readonly<Record<"glob" | "grep", v.GenericSchema>> = {
+  glob,
+  grep: v.variant("mode", [grepFiles, grepContent, grepCount]),
 };
 
 /** Validates and maps the answer of the `glob` tool. */
 export function toGlobResult(body: unknown): GlobResult {
-  return parseAnswer<GlobResult>(glob, body, "glob");
+  return parseAnswer<GlobResult, typeof glob>(glob, body, "glob");
 }
 
 /**
@@ -122,5 +128,6 @@ export function toGlobResult(body: unknown): GlobResult {
  * mode is a ValidationError on `mode`.
  */
 export function toGrepResult(body: unknown, mode: GrepOutputMode): GrepResult {
-  return parseAnswer<GrepResult>(grepModes[mode] ?? v.never(), body, "grep");
+  const schema = grepModes[mode] ?? v.never();
+  return parseAnswer<GrepResult, typeof schema>(schema, body, "grep");
 }

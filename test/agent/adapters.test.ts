@@ -45,7 +45,13 @@ describe("the Anthropic adapter", () => {
     expect(results[0]).toEqual({
       type: "tool_result",
       tool_use_id: "t1",
-      content: JSON.stringify({ output: "one\n", exit_code: 0, killed: false, shell_id: "" }),
+      content: JSON.stringify({
+        output: "one\n",
+        exit_code: 0,
+        killed: false,
+        truncated: false,
+        shell_id: "",
+      }),
     });
     expect(results[1]).toMatchObject({
       is_error: true,
@@ -89,7 +95,13 @@ describe("the OpenAI adapter", () => {
     expect(await runOpenAIChatToolCall(tools, call)).toEqual({
       role: "tool",
       tool_call_id: "call_1",
-      content: JSON.stringify({ output: "hi\n", exit_code: 0, killed: false, shell_id: "" }),
+      content: JSON.stringify({
+        output: "hi\n",
+        exit_code: 0,
+        killed: false,
+        truncated: false,
+        shell_id: "",
+      }),
     });
   });
 

@@ -138,7 +138,13 @@ describe("runAgent against the real server and a scripted model", () => {
           );
           expect(results.map((r) => r.content)).toEqual([
             "met 1",
-            JSON.stringify({ output: "hi\n", exit_code: 0, killed: false, shell_id: "" }),
+            JSON.stringify({
+              output: "hi\n",
+              exit_code: 0,
+              killed: false,
+              truncated: false,
+              shell_id: "",
+            }),
             "met 2",
           ]);
         },

@@ -63,6 +63,7 @@ test("generateText with the AI SDK's mock model runs real tool calls in a real s
     output: "hello from the ai sdk\n",
     exit_code: 0,
     killed: false,
+    truncated: false,
     shell_id: "",
   });
 

@@ -62,6 +62,7 @@ describe("lumina mcp over stdio, driven by the MCP SDK's own client", () => {
         output: "written\n",
         exit_code: 0,
         killed: false,
+        truncated: false,
         shell_id: "",
       });
 

@@ -148,12 +148,59 @@ describe("executing against the real server", () => {
     });
   });
 
+  test("Bash tells the model when the output cap cut the middle", async () => {
+    const small = await tools.Bash.execute({ command: "echo hi" });
+    expect(small).toEqual({
+      output: "hi\n",
+      exit_code: 0,
+      killed: false,
+      truncated: false,
+      shell_id: "",
+    });
+    const large = await tools.Bash.execute({ command: "seq 1 100000" });
+    expect(large).toMatchObject({ exit_code: 0, truncated: true });
+    expect(large.output).toMatch(/output truncated: \d+ bytes omitted/);
+  });
+
+  test("Grep tells the model when a bound cut the search short, in every mode", async () => {
+    const cut = { truncated: true } as const;
+    const answers = {
+      files_with_matches: { mode: "files_with_matches", files: ["/a"], count: 1, ...cut },
+      content: { mode: "content", matches: [], totalMatches: 0, ...cut },
+      count: { mode: "count", counts: [], total: 0, ...cut },
+    } as const;
+    // Only grep is called; the bounds that set `truncated` are pinned in test/server.
+    const client = {
+      grep: async (_: string, options?: { outputMode?: keyof typeof answers }) =>
+        answers[options?.outputMode ?? "files_with_matches"],
+    } as unknown as Parameters<typeof makeTools>[0];
+    const grep = makeTools(client).Grep;
+    await expect(grep.execute({ pattern: "a" })).resolves.toEqual({
+      mode: "files_with_matches",
+      files: ["/a"],
+      count: 1,
+      truncated: true,
+    });
+    await expect(grep.execute({ pattern: "a", output_mode: "content" })).resolves.toEqual({
+      mode: "content",
+      matches: [],
+      total_matches: 0,
+      truncated: true,
+    });
+    await expect(grep.execute({ pattern: "a", output_mode: "count" })).resolves.toEqual({
+      mode: "count",
+      counts: [],
+      total: 0,
+      truncated: true,
+    });
+  });
+
   test("Bash in the background, BashOutput and KillBash", async () => {
     const started = await tools.Bash.execute({
       command: "echo first; sleep 30",
       run_in_background: true,
     });
-    expect(started).toMatchObject({ output: "", exit_code: 0, killed: false });
+    expect(started).toMatchObject({ output: "", exit_code: 0, killed: false, truncated: false });
     expect(started.shell_id).toMatch(/^bash_[0-9a-f]+$/);
     const polled = await tools.BashOutput.execute({ bash_id: started.shell_id, wait_ms: 5000 });
     expect(polled).toEqual({ output: "first\n", status: "running", exit_code: null, cursor: 6 });

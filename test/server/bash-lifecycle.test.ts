@@ -87,6 +87,7 @@ describe("bash lifecycle: long calls, restart, destroy", () => {
       output: "finished\n",
       exit_code: 0,
       killed: false,
+      truncated: false,
       shell_id: "",
     });
   });

@@ -43,7 +43,7 @@ describe("bash: the persistent shell", () => {
     const lumina = client();
     expect(
       await lumina.bash("echo out; echo err >&2; exit_code() { return 42; }; exit_code"),
-    ).toEqual({ output: "out\nerr\n", exitCode: 42, killed: false, shellId: "" });
+    ).toEqual({ output: "out\nerr\n", exitCode: 42, killed: false, truncated: false, shellId: "" });
     expect((await lumina.bash("false")).exitCode).toBe(1);
     // `$?` carries over to the next call, as at a prompt; xtrace shows only the user's command.
     expect((await lumina.bash("echo status=$?")).output).toBe("status=1\n");
@@ -68,14 +68,16 @@ describe("bash: the persistent shell", () => {
     expect(heredoc.output).toBe("line $1\n  ünïcødé ✓ 🚀\nn=1\nn=2\n");
     const long = await lumina.bash("head -c 20000 /dev/zero | tr '\\0' x; echo");
     expect(long.output).toBe(`${"x".repeat(20_000)}\n`);
+    expect(long.truncated).toBe(false);
     const binary = await lumina.bash("printf 'a\\x00b\\xff\\xfec'; echo; echo after");
     expect(binary.output).toBe("a\u0000b\uFFFD\uFFFDc\nafter\n");
     expect(binary.exitCode).toBe(0);
   });
 
   it("cuts output beyond the cap with a marker saying how much was dropped", async () => {
-    const { output, exitCode } = await client().bash("seq 1 100000");
+    const { output, exitCode, truncated } = await client().bash("seq 1 100000");
     expect(exitCode).toBe(0);
+    expect(truncated).toBe(true);
     expect(output.length).toBeLessThan(31_000);
     expect(output.startsWith("1\n2\n3\n")).toBe(true);
     expect(output.endsWith("99999\n100000\n")).toBe(true);

@@ -58,6 +58,7 @@ describe("long foreground bash answers", () => {
       output: "done\n",
       exit_code: 0,
       killed: false,
+      truncated: false,
       shell_id: "",
     });
   });

@@ -74,7 +74,7 @@ describe("error mapping", () => {
 
   it("a non-zero exit code is data, not an error", async () => {
     const client = clientAnswering(() =>
-      json({ output: "", exit_code: 1, killed: false, shell_id: "" }),
+      json({ output: "", exit_code: 1, killed: false, truncated: false, shell_id: "" }),
     );
     await expect(client.bash("false")).resolves.toMatchObject({ exitCode: 1 });
   });

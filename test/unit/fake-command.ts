@@ -16,7 +16,13 @@ export function fakeCommand(
   const state = { position: 0, polls: 0, dropped: 0, refused: 0 };
   const respond = (request: RecordedRequest): Response => {
     if (request.path.endsWith("/tools/bash")) {
-      return json({ output: "", exit_code: 0, killed: false, shell_id: "bash_1" });
+      return json({
+        output: "",
+        exit_code: 0,
+        killed: false,
+        truncated: false,
+        shell_id: "bash_1",
+      });
     }
     const index = state.polls++;
     const refusal = faults.refuse?.(index);

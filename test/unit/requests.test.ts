@@ -211,7 +211,7 @@ describe("the request and result of every method", () => {
 
   it("bash sends command, timeout, description and run_in_background", async () => {
     const { request, result } = await exchange(
-      { output: "", exit_code: 0, killed: false, shell_id: "bash_1f" },
+      { output: "", exit_code: 0, killed: false, truncated: false, shell_id: "bash_1f" },
       (c) => c.bash("sleep 9", { timeout: 5000, description: "wait", runInBackground: true }),
     );
     expect(request).toMatchObject({ path: "/v1/sandboxes/my%20box/tools/bash" });
@@ -221,14 +221,20 @@ describe("the request and result of every method", () => {
       description: "wait",
       run_in_background: true,
     });
-    expect(result).toEqual({ output: "", exitCode: 0, killed: false, shellId: "bash_1f" });
+    expect(result).toEqual({
+      output: "",
+      exitCode: 0,
+      killed: false,
+      truncated: false,
+      shellId: "bash_1f",
+    });
   });
 
   it("bash parses an answer preceded by keep-alive whitespace", async () => {
     const server = fakeServer(
       () =>
         new Response(
-          `\n \n${JSON.stringify({ output: "hi\n", exit_code: 3, killed: false, shell_id: "" })}`,
+          `\n \n${JSON.stringify({ output: "hi\n", exit_code: 3, killed: false, truncated: true, shell_id: "" })}`,
         ),
     );
     const client = createClient({ ...base, fetch: server.fetch });
@@ -236,6 +242,7 @@ describe("the request and result of every method", () => {
       output: "hi\n",
       exitCode: 3,
       killed: false,
+      truncated: true,
       shellId: "",
     });
   });

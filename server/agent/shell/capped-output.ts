@@ -1,6 +1,6 @@
 /**
  * Collects a foreground command's output with bounded memory: the first and the last bytes are
- * kept, the middle of an oversized output is dropped, and `text()` says how much went missing.
+ * kept, the middle of an oversized output is dropped, and `result()` says how much went missing.
  */
 export class CappedOutput {
   private readonly head: Buffer[] = [];
@@ -39,14 +39,14 @@ export class CappedOutput {
     }
   }
 
-  /** The output as text, cut in the middle with a marker if it exceeds the cap. */
-  text(): string {
+  /** The output as text, cut in the middle with a marker if it exceeds the cap (then `truncated`). */
+  result(): { text: string; truncated: boolean } {
     const head = Buffer.concat(this.head);
     const tail = Buffer.concat(this.tail);
     const dropped = this.total - head.length - tail.length;
     if (dropped === 0) {
       const whole = Buffer.concat([head, tail]).toString("utf8");
-      if (whole.length <= this.maxChars) return whole;
+      if (whole.length <= this.maxChars) return { text: whole, truncated: false };
     }
     const half = Math.floor(this.maxChars / 2);
     const whole = dropped === 0 ? Buffer.concat([head, tail]).toString("utf8") : undefined;
@@ -59,6 +59,7 @@ export class CappedOutput {
       0,
       this.total - Buffer.byteLength(keptHead, "utf8") - Buffer.byteLength(keptTail, "utf8"),
     );
-    return `${keptHead}\n[… output truncated: ${droppedBytes} bytes omitted from the middle (${this.total} bytes in all, the cap is ${this.maxChars} characters) …]\n${keptTail}`;
+    const marker = `[… output truncated: ${droppedBytes} bytes omitted from the middle (${this.total} bytes in all, the cap is ${this.maxChars} characters) …]`;
+    return { text: `${keptHead}\n${marker}\n${keptTail}`, truncated: true };
   }
 }

@@ -23,6 +23,8 @@ export interface ShellRunResult {
   output: string;
   exitCode: number;
   killed: boolean;
+  /** True when the output cap cut the middle of the output. */
+  truncated: boolean;
   /** True when the command ended the shell itself (`exit`, `exec`, a signal). */
   shellEnded: boolean;
 }
@@ -203,9 +205,11 @@ export class PersistentShell {
       }
       // Unless killed, its `cmd &` children run on (as at a terminal) in a lingering group.
       if (group?.release()) this.lingering.delete(group);
-      const text = output.text().replaceAll(`${this.commandFile}: `, "bash: ");
+      const { text, truncated } = output.result();
+      const cleaned = text.replaceAll(`${this.commandFile}: `, "bash: ");
       transcript?.exit(killed ? 124 : exitCode, killed);
-      return { output: text, exitCode: killed ? 124 : exitCode, killed, shellEnded: this.ended };
+      const code = killed ? 124 : exitCode;
+      return { output: cleaned, exitCode: code, killed, truncated, shellEnded: this.ended };
     } finally {
       clearTimeout(timer);
       options.signal.removeEventListener("abort", interrupt);

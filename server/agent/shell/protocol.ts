@@ -22,7 +22,14 @@ export type ShellMethods = {
       /** The client's tool session id: names the session's live transcript in the sandbox. */
       sessionId?: string;
     };
-    result: { output: string; exitCode: number; killed: boolean; shellId: string };
+    result: {
+      output: string;
+      exitCode: number;
+      killed: boolean;
+      /** Whether the output cap cut the middle of the output. */
+      truncated: boolean;
+      shellId: string;
+    };
   };
   /** Reads a background command's output. */
   shell_output: {

@@ -83,6 +83,7 @@ export class ShellSession {
         output: note + result.output,
         exitCode: result.exitCode,
         killed: result.killed,
+        truncated: result.truncated,
         shellId: "",
       };
     });
@@ -123,7 +124,7 @@ export class ShellSession {
     await started.spawned.catch(startFailure("the background command"));
     this.background.set(id, started);
     this.transcript?.command(`${command}  # in the background as ${id}`);
-    return { output: "", exitCode: 0, killed: false, shellId: id };
+    return { output: "", exitCode: 0, killed: false, truncated: false, shellId: id };
   }
 
   /** The session's background command by id, or a 404 naming it. */

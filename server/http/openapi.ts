@@ -1,0 +1,195 @@
+/**
+ * The OpenAPI 3.1 document of the wire (CONTRACT §3 and §8), generated, never written by hand:
+ * request bodies from the schemas the server validates with (./schemas.ts), answers from the
+ * SDK's answer schemas (src/protocol), so the document cannot drift from either.
+ */
+import { toJsonSchema } from "@valibot/to-json-schema";
+import * as v from "valibot";
+import { bashAnswers } from "../../src/protocol/bash.ts";
+import { fileAnswers } from "../../src/protocol/files.ts";
+import { sandboxAnswers } from "../../src/protocol/sandboxes.ts";
+import { searchAnswers } from "../../src/protocol/search.ts";
+import { sessionIdShape } from "../sessions/tool-sessions.ts";
+import { requestIdHeader } from "./request-id.ts";
+import { createSandboxBody, sandboxNamePattern, type ToolName, toolBodies } from "./schemas.ts";
+
+/** An OpenAPI document: plain JSON. */
+export type OpenApiDocument = Record<string, unknown>;
+
+const healthAnswer = v.object({ status: v.literal("ok"), version: v.string() });
+const errorAnswer = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
+const toolAnswers: Record<ToolName, v.GenericSchema> = {
+  ...fileAnswers,
+  ...searchAnswers,
+  ...bashAnswers,
+};
+
+/** A schema as JSON Schema 2020-12, without `$schema` (the document's dialect applies). */
+function jsonSchema(schema: v.GenericSchema): Record<string, unknown> {
+  const { $schema: _, ...rest } = toJsonSchema(schema, { target: "draft-2020-12" });
+  return rest;
+}
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const json = (schema: string) => ({ "application/json": { schema: ref("schemas", schema) } });
+const requestIdOnly = { [requestIdHeader]: ref("headers", "RequestId") };
+
+/** A 2xx answer whose body is the named schema. */
+function answer(description: string, schema: string) {
+  return { description, headers: requestIdOnly, content: json(schema) };
+}
+
+/** The error answers an authenticated route can give, besides its own success. */
+const errorStatuses = ["400", "401", "404", "409", "413", "429", "500", "503", "507"];
+const errors = Object.fromEntries(
+  errorStatuses.map((status) => [status, ref("responses", "Error")]),
+);
+
+function operation(
+  operationId: string,
+  summary: string,
+  responses: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  return { operationId, summary, ...extra, responses: { ...responses, ...errors } };
+}
+
+function body(schema: string) {
+  return { requestBody: { required: true, content: json(schema) } };
+}
+
+const toolSummaries: Record<ToolName, string> = {
+  read: "Read a file: numbered text lines, an image as base64, or a PDF as text per page",
+  write: "Write a file (an existing one must have been read by this session)",
+  edit: "Replace an exact string in a file (read by this session)",
+  glob: "Find files by glob pattern, newest first",
+  grep: "Search file contents (ripgrep semantics)",
+  bash: "Run a command in the session's persistent shell, or start it in the background",
+  bash_output: "Read new output of a background command (long-poll with wait_ms)",
+  kill_bash: "Kill a background command and everything it started",
+};
+
+/** Builds the document for a server of `version`. */
+export function buildOpenApiDocument(version: string): OpenApiDocument {
+  const schemas: Record<string, unknown> = {
+    Health: jsonSchema(healthAnswer),
+    Error: jsonSchema(errorAnswer),
+    CreateSandboxBody: jsonSchema(createSandboxBody),
+    CreatedSandbox: jsonSchema(sandboxAnswers.created),
+    SandboxAnswer: jsonSchema(sandboxAnswers.one),
+    SandboxList: jsonSchema(sandboxAnswers.list),
+    OpenApiDocument: { type: "object", description: "This document." },
+  };
+  const paths: Record<string, unknown> = {
+    "/v1/health": {
+      get: {
+        operationId: "health",
+        summary: "Whether the server is up, and its version",
+        security: [],
+        responses: { "200": answer("The server is up", "Health") },
+      },
+    },
+    "/v1/openapi.json": {
+      get: {
+        operationId: "openApi",
+        summary: "This document",
+        security: [],
+        responses: { "200": answer("The OpenAPI document", "OpenApiDocument") },
+      },
+    },
+    "/v1/sandboxes": {
+      post: operation(
+        "createSandbox",
+        "Create a sandbox (409 sandbox_exists if the name is taken)",
+        { "201": answer("The sandbox and its lease", "CreatedSandbox") },
+        body("CreateSandboxBody"),
+      ),
+      get: operation("listSandboxes", "The user's sandboxes", {
+        "200": answer("The sandboxes", "SandboxList"),
+      }),
+    },
+    "/v1/sandboxes/{name}": {
+      parameters: [ref("parameters", "SandboxName")],
+      get: operation("getSandbox", "A sandbox", { "200": answer("The sandbox", "SandboxAnswer") }),
+      delete: operation("destroySandbox", "Destroy a sandbox and its storage", {
+        "204": { description: "Destroyed", headers: requestIdOnly },
+      }),
+    },
+    "/v1/sandboxes/{name}/restart": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation("restartSandbox", "End every process; /home/user is kept", {
+        "200": answer("The sandbox", "SandboxAnswer"),
+      }),
+    },
+  };
+  for (const tool of Object.keys(toolBodies) as ToolName[]) {
+    const name = tool.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    const title = name[0]!.toUpperCase() + name.slice(1);
+    schemas[`${title}Body`] = jsonSchema(toolBodies[tool]);
+    schemas[`${title}Answer`] = jsonSchema(toolAnswers[tool]);
+    paths[`/v1/sandboxes/{name}/tools/${tool}`] = {
+      parameters: [ref("parameters", "SandboxName"), ref("parameters", "ToolSession")],
+      post: operation(
+        name,
+        toolSummaries[tool],
+        { "200": answer("The tool's answer", `${title}Answer`) },
+        body(`${title}Body`),
+      ),
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Lumina sandbox API",
+      version,
+      description:
+        "Isolated Linux sandboxes that agents drive over HTTP. Generated from the schemas the " +
+        "server validates with; see docs/protocol.md.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key (`user:key`) or an HS256 JWT whose `sub` names the user",
+        },
+      },
+      parameters: {
+        SandboxName: {
+          name: "name",
+          in: "path",
+          required: true,
+          schema: { type: "string", pattern: sandboxNamePattern.source },
+        },
+        ToolSession: {
+          name: "Lumina-Tool-Session",
+          in: "header",
+          required: true,
+          description: "The tool session: read records, the shell and background commands",
+          schema: { type: "string", pattern: sessionIdShape.source },
+        },
+      },
+      headers: {
+        RequestId: {
+          description: "The id of this request, also in the server's log lines for it",
+          schema: { type: "string" },
+        },
+        RetryAfter: {
+          description: "Seconds to wait before retrying (on 429 and some 503 answers)",
+          schema: { type: "string" },
+        },
+      },
+      responses: {
+        Error: {
+          description: "An error: `code` to branch on, `message` for a person (CONTRACT §3)",
+          headers: { ...requestIdOnly, "Retry-After": ref("headers", "RetryAfter") },
+          content: json("Error"),
+        },
+      },
+    },
+  };
+}
