@@ -6,48 +6,42 @@
 export interface LuminaToolsClient {
   read(
     filePath: string,
-    options?: { offset?: number; limit?: number },
-    call?: ToolCallOptions,
+    options?: { offset?: number; limit?: number } & ToolCallOptions,
   ): Promise<ClientReadResult>;
   write(
     filePath: string,
     content: string,
-    call?: ToolCallOptions,
+    options?: ToolCallOptions,
   ): Promise<{ message: string; bytesWritten: number; filePath: string }>;
   edit(
     filePath: string,
     oldString: string,
     newString: string,
-    options?: { replaceAll?: boolean },
-    call?: ToolCallOptions,
+    options?: { replaceAll?: boolean } & ToolCallOptions,
   ): Promise<{ message: string; replacements: number; filePath: string }>;
   glob(
     pattern: string,
-    options?: { path?: string },
-    call?: ToolCallOptions,
+    options?: { path?: string } & ToolCallOptions,
   ): Promise<{ matches: string[]; count: number; searchPath: string; truncated: boolean }>;
   grep(
     pattern: string,
-    options?: ClientGrepOptions,
-    call?: ToolCallOptions,
+    options?: ClientGrepOptions & ToolCallOptions,
   ): Promise<ClientGrepResult>;
   bash(
     command: string,
-    options?: { timeout?: number; description?: string; runInBackground?: boolean },
-    call?: ToolCallOptions,
+    options?: { timeout?: number; description?: string; runInBackground?: boolean } & ToolCallOptions,
   ): Promise<{ output: string; exitCode: number; killed: boolean; shellId: string }>;
   bashOutput(
     shellId: string,
-    options?: { filter?: string; waitMs?: number },
-    call?: ToolCallOptions,
+    options?: { filter?: string; waitMs?: number } & ToolCallOptions,
   ): Promise<{ output: string; status: string; exitCode: number | null; cursor: number }>;
   killBash(
     shellId: string,
-    call?: ToolCallOptions,
+    options?: ToolCallOptions,
   ): Promise<{ message: string; shellId: string; status: string }>;
 }
 
-/** The per-call options the tools forward to the client. */
+/** The call options the tools add to each method's options object. */
 export interface ToolCallOptions {
   /** The signal that aborts the underlying HTTP request. */
   signal?: AbortSignal;

@@ -151,11 +151,9 @@ export async function runScenario(
     const reason = new Error("the scenario stops watching");
     let chunks = 0;
     const aborted = await rejection(async () => {
-      for await (const chunk of lumina.streamOutput(
-        ticker.shellId,
-        {},
-        { signal: controller.signal },
-      )) {
+      for await (const chunk of lumina.streamOutput(ticker.shellId, {
+        signal: controller.signal,
+      })) {
         check(chunk.status === "running", `a ticking command is ${chunk.status}`);
         chunks += 1;
         controller.abort(reason);
