@@ -88,6 +88,8 @@ export function createRequester(settings: RequesterSettings): Requester {
       headers["content-type"] = "application/json";
     }
     try {
+      // Already aborted (say by the caller before the call): send nothing.
+      if (link.signal.aborted) throw link.signal.reason;
       const request = { method: call.method, url, headers, body, signal: link.signal };
       const response = await Promise.race([settings.transport(request), link.aborted]);
       const details = {
