@@ -1,10 +1,10 @@
 import { LuminaError } from "./errors.ts";
 import { asyncDispose } from "./internal/dispose.ts";
+import { ownFields } from "./internal/options.ts";
 import { randomId } from "./internal/uuid.ts";
 import type { BashOutputResult } from "./protocol/bash.ts";
 import { createRequester } from "./request.ts";
 import { type RetryOption, resolveRetry } from "./retry.ts";
-import { ownFields } from "./internal/options.ts";
 import { type StreamOutputOptions, streamOutput } from "./stream.ts";
 import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";

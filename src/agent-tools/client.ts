@@ -23,13 +23,14 @@ export interface LuminaToolsClient {
     pattern: string,
     options?: { path?: string } & ToolCallOptions,
   ): Promise<{ matches: string[]; count: number; searchPath: string; truncated: boolean }>;
-  grep(
-    pattern: string,
-    options?: ClientGrepOptions & ToolCallOptions,
-  ): Promise<ClientGrepResult>;
+  grep(pattern: string, options?: ClientGrepOptions & ToolCallOptions): Promise<ClientGrepResult>;
   bash(
     command: string,
-    options?: { timeout?: number; description?: string; runInBackground?: boolean } & ToolCallOptions,
+    options?: {
+      timeout?: number;
+      description?: string;
+      runInBackground?: boolean;
+    } & ToolCallOptions,
   ): Promise<{ output: string; exitCode: number; killed: boolean; shellId: string }>;
   bashOutput(
     shellId: string,

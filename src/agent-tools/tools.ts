@@ -58,7 +58,10 @@ export type LuminaTools = {
 export function makeTools(client: LuminaToolsClient): LuminaTools {
   return {
     Read: define("Read", schemas.readInput, async (i, call) => {
-      const r = await client.read(i.file_path, { ...compact({ offset: i.offset, limit: i.limit }), ...call });
+      const r = await client.read(i.file_path, {
+        ...compact({ offset: i.offset, limit: i.limit }),
+        ...call,
+      });
       if (r.type === "text") {
         const { content, totalLines, linesReturned } = r;
         return { type: "text", content, total_lines: totalLines, lines_returned: linesReturned };

@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type BashOutputResult,
   type BashResult,
@@ -6,7 +7,6 @@ import {
   toBashResult,
   toKillBashResult,
 } from "../protocol/bash.ts";
-import { ownFields } from "../internal/options.ts";
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `bash`. */

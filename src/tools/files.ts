@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type EditResult,
   type ReadResult,
@@ -6,7 +7,6 @@ import {
   toWriteResult,
   type WriteResult,
 } from "../protocol/files.ts";
-import { ownFields } from "../internal/options.ts";
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `read`. */
@@ -71,7 +71,12 @@ export function createFileMethods(request: Requester, sandbox: string): FileMeth
       return tool("write", { filePath, content }, toWriteResult, options);
     },
     edit: async (filePath, oldString, newString, options = {}) => {
-      const body = { filePath, oldString, newString, ...ownFields("edit", options, ["replaceAll"]) };
+      const body = {
+        filePath,
+        oldString,
+        newString,
+        ...ownFields("edit", options, ["replaceAll"]),
+      };
       return tool("edit", body, toEditResult, options);
     },
   };

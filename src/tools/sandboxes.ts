@@ -1,10 +1,10 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type SandboxInfo,
   toCreatedSandbox,
   toSandbox,
   toSandboxList,
 } from "../protocol/sandboxes.ts";
-import { ownFields } from "../internal/options.ts";
 import type { Call, CallOptions, Requester } from "../request.ts";
 
 /** The options of `createSandbox`. */

@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type GlobResult,
   type GrepContentResult,
@@ -8,7 +9,6 @@ import {
   toGlobResult,
   toGrepResult,
 } from "../protocol/search.ts";
-import { ownFields } from "../internal/options.ts";
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `glob`. */
@@ -75,10 +75,7 @@ export interface SearchMethods {
     pattern: string,
     options: GrepOptions & { outputMode: "content" },
   ): Promise<GrepContentResult>;
-  grep(
-    pattern: string,
-    options: GrepOptions & { outputMode: "count" },
-  ): Promise<GrepCountResult>;
+  grep(pattern: string, options: GrepOptions & { outputMode: "count" }): Promise<GrepCountResult>;
   grep(
     pattern: string,
     options?: GrepOptions & { outputMode?: "files_with_matches" | undefined },

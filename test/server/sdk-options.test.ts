@@ -3,12 +3,7 @@
  * unknown key fails before anything is sent, and each method sends exactly the body it should.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createClient,
-  isToolError,
-  launchSandbox,
-  type ToolError,
-} from "../../src/index.ts";
+import { createClient, isToolError, launchSandbox, type ToolError } from "../../src/index.ts";
 import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
 
 let server: TestServer;

@@ -24,13 +24,7 @@ describe("hooks", () => {
     });
     expect(await client.read("/home/user/a.txt")).toMatchObject({ content: "   1\thi\n" });
     expect(server.requests).toHaveLength(2);
-    expect(seen).toEqual([
-      "request",
-      "response 503",
-      "error 503",
-      "request",
-      "response 200",
-    ]);
+    expect(seen).toEqual(["request", "response 503", "error 503", "request", "response 200"]);
   });
 
   it("can add a header that the server sees", async () => {
@@ -119,7 +113,11 @@ describe("hooks", () => {
     let called = false;
     const client = createClient({
       ...base,
-      hooks: { onRequest: () => void (called = true) },
+      hooks: {
+        onRequest: () => {
+          called = true;
+        },
+      },
       transport: async () => ({
         status: 200,
         headers: new Headers(),
