@@ -14,9 +14,9 @@ import { build } from "esbuild";
 import tsdownConfig from "../tsdown.config.ts";
 
 /** The largest min+gzip size of the `lumina-sandbox` entry that may be released. */
-const BUDGET = 8 * 1024;
+const BUDGET = 10 * 1024;
 /** The size the entry should stay under; exceeding it warns. */
-const GOAL = 6 * 1024;
+const GOAL = 9 * 1024;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const readJson = (file: string): Record<string, unknown> =>

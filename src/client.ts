@@ -1,15 +1,21 @@
 import { LuminaError } from "./errors.ts";
 import { asyncDispose } from "./internal/dispose.ts";
+import { ownFields } from "./internal/options.ts";
 import { randomId } from "./internal/uuid.ts";
 import type { BashOutputResult } from "./protocol/bash.ts";
 import { createRequester } from "./request.ts";
 import { type RetryOption, resolveRetry } from "./retry.ts";
-import { type StreamCallOptions, type StreamOutputOptions, streamOutput } from "./stream.ts";
+import { type StreamOutputOptions, streamOutput } from "./stream.ts";
 import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
-import { createFetchTransport, type FetchFunction, type Transport } from "./transport.ts";
+import {
+  type ClientHooks,
+  createFetchTransport,
+  type FetchFunction,
+  type Transport,
+} from "./transport.ts";
 
 /** The options of {@link createClient}. */
 export interface ClientOptions {
@@ -37,7 +43,13 @@ export interface ClientOptions {
    */
   fetch?: FetchFunction | undefined;
   /**
-   * A wholly custom transport; `fetch` is then unused.
+   * ofetch's hook functions, run for every HTTP request the client sends, retries included: to
+   * log, trace, or add a header (`onRequest: ({ options }) => options.headers.set(…)`).
+   * Unused with a custom `transport`.
+   */
+  hooks?: ClientHooks | undefined;
+  /**
+   * A wholly custom transport; `fetch` and `hooks` are then unused.
    * @default a transport over `fetch`
    */
   transport?: Transport | undefined;
@@ -48,6 +60,19 @@ export interface ClientOptions {
    */
   retry?: RetryOption | undefined;
 }
+
+/** The keys of {@link ClientOptions}. */
+export const CLIENT_KEYS: readonly string[] = [
+  "baseUrl",
+  "token",
+  "sandbox",
+  "toolSessionId",
+  "timeout",
+  "fetch",
+  "hooks",
+  "transport",
+  "retry",
+];
 
 /** A client of one sandbox, for one tool session. */
 export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods, BashMethods {
@@ -70,7 +95,6 @@ export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods
   streamOutput(
     shellId: string,
     options?: StreamOutputOptions,
-    call?: StreamCallOptions,
   ): AsyncGenerator<BashOutputResult, void, undefined>;
   /** Closes the client: calls in flight are aborted and later calls reject. Never destroys. */
   close(): Promise<void>;
@@ -93,6 +117,7 @@ export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function createClient(options: ClientOptions): LuminaClient {
+  ownFields("createClient", options, CLIENT_KEYS, []);
   for (const key of ["baseUrl", "token", "sandbox"] as const) {
     if (typeof options[key] !== "string" || !options[key]) {
       throw new TypeError(`createClient: the option "${key}" is required`);
@@ -112,7 +137,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     toolSessionId: options.toolSessionId ?? randomId(),
     timeout: options.timeout ?? 660_000,
     retry: resolveRetry(options.retry),
-    transport: options.transport ?? createFetchTransport(options.fetch),
+    transport: options.transport ?? createFetchTransport(options.fetch, options.hooks),
     closed: closer.signal,
   });
   const request = createRequester(settings);
@@ -129,11 +154,11 @@ export function createClient(options: ClientOptions): LuminaClient {
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
     ...bash,
-    streamOutput: (
-      shellId: string,
-      streamOptions?: StreamOutputOptions,
-      call?: StreamCallOptions,
-    ) => streamOutput(bash.bashOutput, shellId, streamOptions ?? {}, call ?? {}, streamContext),
+    // Checked here, not in the generator, so that a wrong key throws at the call itself.
+    streamOutput: (shellId: string, streamOptions: StreamOutputOptions = {}) => {
+      ownFields("streamOutput", streamOptions, ["filter", "cursor"], ["signal"]);
+      return streamOutput(bash.bashOutput, shellId, streamOptions, streamContext);
+    },
     close,
     [asyncDispose]: close,
   });

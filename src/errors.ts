@@ -1,8 +1,11 @@
 /** Marks the client's errors across realms (iframes, workers), where `instanceof` fails. */
 const brand = Symbol.for("lumina-sandbox.error");
 
-/** Whether `value` is an error of this client, possibly from another realm, with this `name`. */
-function isNamed(value: unknown, name?: string): boolean {
+/**
+ * Whether `value` is an error of this package, possibly from another realm, with this `name`: the
+ * test behind every `is*` guard of every entry.
+ */
+export function isNamed(value: unknown, name?: string): boolean {
   return (
     typeof value === "object" &&
     value !== null &&
@@ -57,16 +60,37 @@ export class ToolError extends LuminaError {
   readonly statusCode: number;
   /** The server's error code, or `"http_error"` for a body that is not a Lumina error. */
   readonly code: string;
+  /** The HTTP method of the request, such as `"POST"` (`""` when not known). */
+  readonly method: string;
+  /** The URL of the request (`""` when not known). */
+  readonly url: string;
+  /** The server's `Lumina-Request-Id` for the answer, to find it in the server's log. */
+  readonly requestId?: string;
   /** The server's `Retry-After`, in milliseconds, when it sent one. */
   readonly retryAfter?: number;
 
-  /** Creates the error from the answer's status, code and message. */
-  constructor(statusCode: number, code: string, message: string, retryAfter?: number) {
+  /** Creates the error from the answer's status, code and message, and where it came from. */
+  constructor(statusCode: number, code: string, message: string, details: ToolErrorDetails = {}) {
     super(message);
     this.statusCode = statusCode;
     this.code = code;
-    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+    this.method = details.method ?? "";
+    this.url = details.url ?? "";
+    if (details.requestId) this.requestId = details.requestId;
+    if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter;
   }
+}
+
+/** Where a {@link ToolError} came from, and the server's advice on when to retry. */
+export interface ToolErrorDetails {
+  /** The HTTP method of the request. */
+  method?: string | undefined;
+  /** The URL of the request. */
+  url?: string | undefined;
+  /** The answer's `Lumina-Request-Id` header. */
+  requestId?: string | null | undefined;
+  /** The answer's `Retry-After`, in milliseconds. */
+  retryAfter?: number | undefined;
 }
 
 /** The error for a request that got no answer: connection refused or reset, DNS failure, … */

@@ -1,7 +1,7 @@
 /**
  * The TypeScript client of Lumina sandboxes: isolated Linux environments that agents drive over
  * HTTP with file, search and shell tools. It runs wherever `fetch` does (Node, Deno, Bun,
- * Cloudflare Workers, browsers) and depends only on `fetch` and `valibot`.
+ * Cloudflare Workers, browsers) and depends only on `fetch` (through `ofetch`) and `valibot`.
  *
  * @example
  * ```ts
@@ -30,6 +30,7 @@ export {
   NetworkError,
   TimeoutError,
   ToolError,
+  type ToolErrorDetails,
   ValidationError,
 } from "./errors.ts";
 export { type LaunchOptions, launchSandbox } from "./launch.ts";
@@ -65,12 +66,18 @@ export type {
 } from "./protocol/search.ts";
 export type { CallOptions } from "./request.ts";
 export type { RetryOption, RetryOptions } from "./retry.ts";
-export type { StreamCallOptions, StreamOutputOptions } from "./stream.ts";
-export type { BashMethods, BashOptions, BashOutputOptions } from "./tools/bash.ts";
-export type { EditOptions, FileMethods, ReadOptions } from "./tools/files.ts";
+export type { StreamOutputOptions } from "./stream.ts";
+export type {
+  BashMethods,
+  BashOptions,
+  BashOutputOptions,
+  KillBashOptions,
+} from "./tools/bash.ts";
+export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
 export {
+  type ClientHooks,
   createFetchTransport,
   type FetchFunction,
   type FetchResponse,

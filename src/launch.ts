@@ -1,10 +1,11 @@
-import { type ClientOptions, createClient, type LuminaClient } from "./client.ts";
+import { CLIENT_KEYS, type ClientOptions, createClient, type LuminaClient } from "./client.ts";
 import { isToolError } from "./errors.ts";
 import { asyncDispose } from "./internal/dispose.ts";
+import { ownFields } from "./internal/options.ts";
 import type { CallOptions } from "./request.ts";
 
-/** The options of {@link launchSandbox}. */
-export interface LaunchOptions extends ClientOptions {
+/** The options of {@link launchSandbox}: the client's, the sandbox's, and the create call's. */
+export interface LaunchOptions extends ClientOptions, CallOptions {
   /**
    * Whether to start the environment at once, so that the first tool call has no cold start.
    * @default true
@@ -17,9 +18,11 @@ export interface LaunchOptions extends ClientOptions {
   keep?: boolean | undefined;
 }
 
+const LAUNCH_FIELDS = [...CLIENT_KEYS, "eager", "keep"];
+
 /**
  * Creates the sandbox `options.sandbox` and returns its client. Closing or disposing that client
- * destroys the sandbox, unless `keep` is set.
+ * destroys the sandbox, unless `keep` is set. `signal` and `requestTimeout` apply to the create.
  *
  * @example
  * ```ts
@@ -28,18 +31,17 @@ export interface LaunchOptions extends ClientOptions {
  * // the sandbox is destroyed here
  * ```
  */
-export async function launchSandbox(
-  options: LaunchOptions,
-  call?: CallOptions,
-): Promise<LuminaClient> {
-  const client = createClient(options);
+export async function launchSandbox(options: LaunchOptions): Promise<LuminaClient> {
+  ownFields("launchSandbox", options, LAUNCH_FIELDS);
+  const { eager, keep, signal, requestTimeout, ...clientOptions } = options;
+  const client = createClient(clientOptions);
   try {
-    await client.createSandbox({ eager: options.eager }, call);
+    await client.createSandbox({ eager, signal, requestTimeout });
   } catch (error) {
     await client.close();
     throw error;
   }
-  if (options.keep) return client;
+  if (keep) return client;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= client

@@ -1,4 +1,11 @@
-import { isLuminaError, NetworkError, TimeoutError, ToolError, ValidationError } from "./errors.ts";
+import {
+  isLuminaError,
+  NetworkError,
+  TimeoutError,
+  ToolError,
+  type ToolErrorDetails,
+  ValidationError,
+} from "./errors.ts";
 import { delay } from "./internal/delay.ts";
 import { linkSignal } from "./internal/signal.ts";
 import { parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.ts";
@@ -81,17 +88,25 @@ export function createRequester(settings: RequesterSettings): Requester {
       headers["content-type"] = "application/json";
     }
     try {
+      // Already aborted (say by the caller before the call): send nothing.
+      if (link.signal.aborted) throw link.signal.reason;
       const request = { method: call.method, url, headers, body, signal: link.signal };
       const response = await Promise.race([settings.transport(request), link.aborted]);
+      const details = {
+        method: call.method,
+        url,
+        requestId: response.headers.get("lumina-request-id"),
+        retryAfter: parseRetryAfter(response.headers.get("retry-after")),
+      };
       if (response.status < 200 || response.status > 299) {
-        throw toolError(response.status, response.body, response.headers.get("retry-after"), where);
+        throw toolError(response.status, response.body, details, where);
       }
       const value = parseJson(response.body, where);
       // bash answers 200 before its command ends, so a failure after that comes as an error body.
       const late = (value as { error?: { status?: unknown } } | undefined)?.error;
       if (late) {
         const status = typeof late.status === "number" ? late.status : 500;
-        throw toolError(status, response.body, null, where);
+        throw toolError(status, response.body, { ...details, retryAfter: undefined }, where);
       }
       return call.parse(value);
     } catch (error) {
@@ -143,7 +158,7 @@ function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unkn
 const MARGIN = 15_000;
 
 /**
- * Binds `request` to the tool endpoints of `sandbox`: `tool(name, body, parse, call, idempotent,
+ * Binds `request` to the tool endpoints of `sandbox`: `tool(name, body, parse, options, idempotent,
  * busyFor)` posts to `…/tools/{name}`; `busyFor` is how long the server may rightly take, which
  * with the margin becomes the call's HTTP timeout.
  */
@@ -154,12 +169,12 @@ export function toolCaller(
   name: string,
   body: Record<string, unknown>,
   parse: (body: unknown) => T,
-  call?: CallOptions,
+  options?: CallOptions,
   idempotent?: boolean,
   busyFor?: number,
 ) => Promise<T> {
   const tools = `/${encodeURIComponent(sandbox)}/tools/`;
-  return (name, body, parse, call, idempotent = false, busyFor) =>
+  return (name, body, parse, options, idempotent = false, busyFor) =>
     request(
       {
         method: "POST",
@@ -169,7 +184,7 @@ export function toolCaller(
         ...(busyFor === undefined ? {} : { ownTimeout: busyFor + MARGIN }),
         parse,
       },
-      call,
+      options,
     );
 }
 
@@ -187,14 +202,13 @@ function parseJson(text: string, where: string): unknown {
 function toolError(
   status: number,
   text: string,
-  retryAfter: string | null,
+  details: ToolErrorDetails,
   where: string,
 ): ToolError {
-  const delayMs = parseRetryAfter(retryAfter);
   try {
     const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     if (typeof error?.code === "string" && typeof error.message === "string") {
-      return new ToolError(status, error.code, error.message, delayMs);
+      return new ToolError(status, error.code, error.message, details);
     }
   } catch {}
   // A proxy's HTML page or some other body: keep a short, single-line excerpt for the reader.
@@ -204,7 +218,7 @@ function toolError(
     .trim()
     .slice(0, 200);
   const message = `${where} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`;
-  return new ToolError(status, "http_error", message, delayMs);
+  return new ToolError(status, "http_error", message, details);
 }
 
 /** The message of an unknown thrown value, with its cause's when that says more. */

@@ -13,18 +13,14 @@ const LONGEST_PAUSE = 2_000;
 
 /** The options of `streamOutput`. */
 export interface StreamOutputOptions {
+  /** Stops the stream; the pending `next()` then rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
   /** Only complete lines containing this substring. */
   filter?: string | undefined;
   /**
    * The byte offset to start from. Without it the stream starts at the session's own position.
    */
   cursor?: number | undefined;
-}
-
-/** The call options of `streamOutput`. */
-export interface StreamCallOptions {
-  /** Stops the stream; the pending `next()` then rejects with `signal.reason`. */
-  signal?: AbortSignal | undefined;
 }
 
 /** What the stream needs from its client besides `bashOutput`. */
@@ -54,11 +50,9 @@ export async function* streamOutput(
   bashOutput: BashMethods["bashOutput"],
   shellId: string,
   options: StreamOutputOptions,
-  call: StreamCallOptions,
   context: StreamContext,
 ): AsyncGenerator<BashOutputResult, void, undefined> {
-  const { filter } = options;
-  const { signal } = call;
+  const { filter, signal } = options;
   // The stream re-asks as long as the command runs, unless retries are off altogether.
   const retry = { ...context.retry, limit: context.retry.limit && Number.POSITIVE_INFINITY };
   const controller = new AbortController();
@@ -70,11 +64,12 @@ export async function* streamOutput(
     for (let failures = 0; ; failures++) {
       const started = Date.now();
       try {
-        const chunk = await bashOutput(
-          shellId,
-          { filter, cursor: from, waitMs },
-          { signal: controller.signal },
-        );
+        const chunk = await bashOutput(shellId, {
+          filter,
+          cursor: from,
+          waitMs,
+          signal: controller.signal,
+        });
         return { chunk, from, started, waitMs };
       } catch (error) {
         const wait = controller.signal.aborted ? undefined : retryDelay(retry, failures, error);

@@ -1,9 +1,14 @@
+import { createFetch, type FetchHooks, type FetchResponse as OfetchResponse } from "ofetch";
+import { ownFields } from "./internal/options.ts";
+
 /** The part of a fetch `Response` the client reads. */
 export interface FetchResponse {
   /** The HTTP status. */
   readonly status: number;
   /** The response headers. */
   readonly headers: { get(name: string): string | null };
+  /** The body stream, `null` when there is none. */
+  readonly body: unknown;
   /** Reads the whole body as text. */
   text(): Promise<string>;
 }
@@ -51,9 +56,22 @@ export interface TransportResponse {
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
 /**
- * Creates the default transport over `fetch`, which defaults to `globalThis.fetch`, looked up at
- * each call so that a fetch installed later (a test's mock, a polyfill) is used. It is never
- * called as a method of a stored object: Workers would throw "Illegal invocation".
+ * ofetch's hooks, run by the default transport for every HTTP request, retries included. A hook
+ * may change the request (`options.headers.set(…)`) or throw to fail the call.
+ */
+export type ClientHooks = Pick<
+  FetchHooks,
+  "onRequest" | "onRequestError" | "onResponse" | "onResponseError"
+>;
+
+const HOOK_KEYS = ["onRequest", "onRequestError", "onResponse", "onResponseError"];
+
+/**
+ * Creates the default transport, built on ofetch over `fetch`, which defaults to
+ * `globalThis.fetch`, looked up at each call so that a fetch installed later (a test's mock, a
+ * polyfill) is used. It is never called as a method of a stored object: Workers would throw
+ * "Illegal invocation". ofetch's own retry is off: the client retries, knowing which calls are
+ * idempotent. `hooks` are ofetch's, run for every request.
  *
  * @example
  * ```ts
@@ -61,12 +79,26 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
  * ```
  */
 /* @__NO_SIDE_EFFECTS__ */
-export function createFetchTransport(fetch?: FetchFunction): Transport {
-  const send = (fetch ?? ((request: Request) => globalThis.fetch(request))) as (
-    request: Request,
-  ) => FetchResponse | Promise<FetchResponse>;
+export function createFetchTransport(fetch?: FetchFunction, hooks: ClientHooks = {}): Transport {
+  ownFields("hooks", hooks, HOOK_KEYS, []);
+  const given = fetch as ((request: Request) => Promise<Response>) | undefined;
+  const send = createFetch({
+    // A given fetch gets one Request, as the handlers it may be (`app.fetch`) expect.
+    fetch: given
+      ? (input, init) => given(new Request(input, init))
+      : (input, init) => globalThis.fetch(input, init),
+    defaults: { ...hooks, retry: 0, responseType: "text" },
+  });
   return async ({ method, url, headers, body, signal }) => {
-    const response = await send(new Request(url, { method, headers, body: body ?? null, signal }));
-    return { status: response.status, headers: response.headers, body: await response.text() };
+    let response: OfetchResponse<string>;
+    try {
+      response = await send.raw<string, "text">(url, { method, headers, body, signal });
+    } catch (error) {
+      // ofetch throws on 4xx and 5xx (after `onResponseError`): the client maps those itself.
+      const answer = (error as { response?: OfetchResponse<string> }).response;
+      if (!answer) throw (error as { cause?: unknown }).cause ?? error;
+      response = answer;
+    }
+    return { status: response.status, headers: response.headers, body: response._data ?? "" };
   };
 }

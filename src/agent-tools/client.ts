@@ -10,37 +10,33 @@ import type { GlobResult, GrepResult } from "../protocol/search.ts";
 export interface LuminaToolsClient {
   read(
     filePath: string,
-    options?: { offset?: number; limit?: number },
-    call?: ToolCallOptions,
+    options?: { offset?: number; limit?: number } & ToolCallOptions,
   ): Promise<ClientReadResult>;
-  write(filePath: string, content: string, call?: ToolCallOptions): Promise<WriteResult>;
+  write(filePath: string, content: string, options?: ToolCallOptions): Promise<WriteResult>;
   edit(
     filePath: string,
     oldString: string,
     newString: string,
-    options?: { replaceAll?: boolean },
-    call?: ToolCallOptions,
+    options?: { replaceAll?: boolean } & ToolCallOptions,
   ): Promise<EditResult>;
-  glob(pattern: string, options?: { path?: string }, call?: ToolCallOptions): Promise<GlobResult>;
-  grep(
-    pattern: string,
-    options?: ClientGrepOptions,
-    call?: ToolCallOptions,
-  ): Promise<ClientGrepResult>;
+  glob(pattern: string, options?: { path?: string } & ToolCallOptions): Promise<GlobResult>;
+  grep(pattern: string, options?: ClientGrepOptions & ToolCallOptions): Promise<ClientGrepResult>;
   bash(
     command: string,
-    options?: { timeout?: number; description?: string; runInBackground?: boolean },
-    call?: ToolCallOptions,
+    options?: {
+      timeout?: number;
+      description?: string;
+      runInBackground?: boolean;
+    } & ToolCallOptions,
   ): Promise<BashResult>;
   bashOutput(
     shellId: string,
-    options?: { filter?: string; waitMs?: number },
-    call?: ToolCallOptions,
+    options?: { filter?: string; waitMs?: number } & ToolCallOptions,
   ): Promise<BashOutputResult>;
-  killBash(shellId: string, call?: ToolCallOptions): Promise<KillBashResult>;
+  killBash(shellId: string, options?: ToolCallOptions): Promise<KillBashResult>;
 }
 
-/** The per-call options the tools forward to the client. */
+/** The call options the tools add to each method's options object. */
 export interface ToolCallOptions {
   /** The signal that aborts the underlying HTTP request. */
   signal?: AbortSignal;

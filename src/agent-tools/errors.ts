@@ -1,10 +1,11 @@
 import { type BaseIssue, getDotPath } from "valibot";
+import { isNamed, LuminaError } from "../errors.ts";
 
 /**
  * The error a tool's `execute` rejects with when its input fails the schema, as a model's
  * malformed call does. `field` names the first offending field, `issues` lists every problem.
  */
-export class ToolInputError extends Error {
+export class ToolInputError extends LuminaError {
   override name = "ToolInputError" as const;
   /** The code the adapters report to the model. */
   readonly code = "invalid_input" as const;
@@ -22,6 +23,11 @@ export class ToolInputError extends Error {
     this.field = issues[0] ? (getDotPath(issues[0]) ?? "") : "";
     this.issues = lines;
   }
+}
+
+/** Whether `value` is a {@link ToolInputError}, also one from another realm. */
+export function isToolInputError(value: unknown): value is ToolInputError {
+  return isNamed(value, "ToolInputError");
 }
 
 function describeIssue(issue: BaseIssue<unknown>): string {

@@ -16,6 +16,7 @@ export type {
 export {
   describeToolFailure,
   formatToolFailure,
+  isToolInputError,
   type ToolFailure,
   ToolInputError,
 } from "./errors.ts";

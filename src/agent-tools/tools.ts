@@ -58,7 +58,10 @@ export type LuminaTools = {
 export function makeTools(client: LuminaToolsClient): LuminaTools {
   return {
     Read: define("Read", schemas.readInput, async (i, call) => {
-      const r = await client.read(i.file_path, compact({ offset: i.offset, limit: i.limit }), call);
+      const r = await client.read(i.file_path, {
+        ...compact({ offset: i.offset, limit: i.limit }),
+        ...call,
+      });
       if (r.type === "text") {
         const { content, totalLines, linesReturned } = r;
         return { type: "text", content, total_lines: totalLines, lines_returned: linesReturned };
@@ -75,11 +78,11 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
     }),
     Edit: define("Edit", schemas.editInput, async (i, call) => {
       const options = compact({ replaceAll: i.replace_all });
-      const r = await client.edit(i.file_path, i.old_string, i.new_string, options, call);
+      const r = await client.edit(i.file_path, i.old_string, i.new_string, { ...options, ...call });
       return { message: r.message, replacements: r.replacements, file_path: r.filePath };
     }),
     Glob: define("Glob", schemas.globInput, async (i, call) => {
-      const r = await client.glob(i.pattern, compact({ path: i.path }), call);
+      const r = await client.glob(i.pattern, { ...compact({ path: i.path }), ...call });
       const { matches, count, truncated } = r;
       return { matches, count, search_path: r.searchPath, truncated };
     }),
@@ -96,7 +99,7 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
         caseInsensitive: i.case_insensitive,
         multiline: i.multiline,
       });
-      const r = await client.grep(i.pattern, options, call);
+      const r = await client.grep(i.pattern, { ...options, ...call });
       // The model must be told when a bound cut the search short.
       const cut = r.truncated === undefined ? {} : { truncated: r.truncated };
       if (r.mode === "files_with_matches") {
@@ -118,13 +121,13 @@ export function makeTools(client: LuminaToolsClient): LuminaTools {
         description: i.description,
         runInBackground: i.run_in_background,
       });
-      const r = await client.bash(i.command, options, call);
+      const r = await client.bash(i.command, { ...options, ...call });
       const { output, killed, truncated } = r;
       return { output, exit_code: r.exitCode, killed, truncated, shell_id: r.shellId };
     }),
     BashOutput: define("BashOutput", schemas.bashOutputInput, async (i, call) => {
       const options = compact({ filter: i.filter, waitMs: i.wait_ms });
-      const r = await client.bashOutput(i.bash_id, options, call);
+      const r = await client.bashOutput(i.bash_id, { ...options, ...call });
       return { output: r.output, status: r.status, exit_code: r.exitCode, cursor: r.cursor };
     }),
     KillBash: define("KillBash", schemas.killBashInput, async (i, call) => {

@@ -20,6 +20,7 @@ export {
   type AgentMessage,
   AnthropicApiError,
   type ContentBlock,
+  isAnthropicApiError,
   type MessageResponse,
   type Usage,
 } from "./messages-api.ts";

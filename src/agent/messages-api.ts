@@ -1,4 +1,5 @@
 import type { AnthropicToolResultBlock } from "../adapters/anthropic.ts";
+import { isNamed, LuminaError } from "../errors.ts";
 import { delay } from "../internal/delay.ts";
 import { parseRetryAfter } from "../retry.ts";
 
@@ -33,7 +34,7 @@ export interface MessageResponse {
  * An error answer of the Anthropic API (`{ type: "error", error: { type, message } }`), or a
  * non-JSON one (`type` is then `"http_error"`).
  */
-export class AnthropicApiError extends Error {
+export class AnthropicApiError extends LuminaError {
   override name = "AnthropicApiError" as const;
   /** The HTTP status. */
   readonly status: number;
@@ -48,6 +49,11 @@ export class AnthropicApiError extends Error {
     this.type = type;
     this.requestId = requestId;
   }
+}
+
+/** Whether `value` is an {@link AnthropicApiError}, also one from another realm. */
+export function isAnthropicApiError(value: unknown): value is AnthropicApiError {
+  return isNamed(value, "AnthropicApiError");
 }
 
 /** What `createMessage` needs to call the API. */

@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type BashOutputResult,
   type BashResult,
@@ -9,7 +10,7 @@ import {
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `bash`. */
-export interface BashOptions {
+export interface BashOptions extends CallOptions {
   /**
    * The command's timeout in milliseconds (1–600000); past it the command is killed, with exit
    * code 124. A foreground call's HTTP timeout is this plus a 15 s margin (a background call's,
@@ -27,7 +28,7 @@ export interface BashOptions {
 }
 
 /** The options of `bashOutput`. */
-export interface BashOutputOptions {
+export interface BashOutputOptions extends CallOptions {
   /** Only complete lines containing this substring. */
   filter?: string | undefined;
   /**
@@ -44,6 +45,9 @@ export interface BashOutputOptions {
   waitMs?: number | undefined;
 }
 
+/** The options of `killBash`: the call options alone. */
+export interface KillBashOptions extends CallOptions {}
+
 /** The shell methods of a client. */
 export interface BashMethods {
   /**
@@ -54,15 +58,11 @@ export interface BashMethods {
    * const { output, exitCode } = await lumina.bash("npm test", { timeout: 300_000 });
    * ```
    */
-  bash(command: string, options?: BashOptions, call?: CallOptions): Promise<BashResult>;
+  bash(command: string, options?: BashOptions): Promise<BashResult>;
   /** Returns the new output of a background command. */
-  bashOutput(
-    shellId: string,
-    options?: BashOutputOptions,
-    call?: CallOptions,
-  ): Promise<BashOutputResult>;
+  bashOutput(shellId: string, options?: BashOutputOptions): Promise<BashOutputResult>;
   /** Kills a background command and everything it started. */
-  killBash(shellId: string, call?: CallOptions): Promise<KillBashResult>;
+  killBash(shellId: string, options?: KillBashOptions): Promise<KillBashResult>;
 }
 
 /** How many background commands' positions a client remembers (the oldest are forgotten). */
@@ -86,30 +86,37 @@ export function createBashMethods(
   };
   return {
     // A background command answers at once: only a foreground one takes its timeout.
-    bash: async (command, options, call) => {
+    bash: async (command, options = {}) => {
+      const fields = ownFields("bash", options, ["timeout", "description", "runInBackground"]);
+      const { timeout, runInBackground } = options;
       const result = await tool(
         "bash",
-        { command, ...options },
+        { command, ...fields },
         toBashResult,
-        call,
+        options,
         false,
-        options?.runInBackground ? 0 : (options?.timeout ?? 120_000),
+        runInBackground ? 0 : (timeout ?? 120_000),
       );
       if (result.shellId) remember(result.shellId, 0);
       return result;
     },
-    bashOutput: async (bashId, options, call) => {
+    bashOutput: async (bashId, options = {}) => {
+      const fields = ownFields("bashOutput", options, ["filter", "cursor", "waitMs"]);
+      const { cursor, waitMs } = options;
       const result = await tool(
         "bash_output",
-        { bashId, ...options },
+        { bashId, ...fields },
         toBashOutputResult,
-        call,
-        options?.cursor !== undefined,
-        options?.waitMs ?? 0,
+        options,
+        cursor !== undefined,
+        waitMs ?? 0,
       );
       remember(bashId, result.cursor);
       return result;
     },
-    killBash: (shellId, call) => tool("kill_bash", { shellId }, toKillBashResult, call),
+    killBash: async (shellId, options = {}) => {
+      ownFields("killBash", options);
+      return tool("kill_bash", { shellId }, toKillBashResult, options);
+    },
   };
 }

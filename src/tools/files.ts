@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type EditResult,
   type ReadResult,
@@ -9,7 +10,7 @@ import {
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `read`. */
-export interface ReadOptions {
+export interface ReadOptions extends CallOptions {
   /**
    * The 1-based line to start at.
    * @default 1
@@ -22,8 +23,11 @@ export interface ReadOptions {
   limit?: number | undefined;
 }
 
+/** The options of `write`: the call options alone. */
+export interface WriteOptions extends CallOptions {}
+
 /** The options of `edit`. */
-export interface EditOptions {
+export interface EditOptions extends CallOptions {
   /**
    * Whether to replace every occurrence; without it, more than one is a 400 `ambiguous_match`.
    * @default false
@@ -42,16 +46,15 @@ export interface FileMethods {
    * if (file.type === "text") console.log(file.content);
    * ```
    */
-  read(filePath: string, options?: ReadOptions, call?: CallOptions): Promise<ReadResult>;
+  read(filePath: string, options?: ReadOptions): Promise<ReadResult>;
   /** Writes a file; an existing one must have been read by this session first (409 `not_read`). */
-  write(filePath: string, content: string, call?: CallOptions): Promise<WriteResult>;
+  write(filePath: string, content: string, options?: WriteOptions): Promise<WriteResult>;
   /** Replaces `oldString` with `newString` in a file this session has read. */
   edit(
     filePath: string,
     oldString: string,
     newString: string,
     options?: EditOptions,
-    call?: CallOptions,
   ): Promise<EditResult>;
 }
 
@@ -59,10 +62,22 @@ export interface FileMethods {
 export function createFileMethods(request: Requester, sandbox: string): FileMethods {
   const tool = toolCaller(request, sandbox);
   return {
-    read: (filePath, options, call) =>
-      tool("read", { filePath, ...options }, toReadResult, call, true),
-    write: (filePath, content, call) => tool("write", { filePath, content }, toWriteResult, call),
-    edit: (filePath, oldString, newString, options, call) =>
-      tool("edit", { filePath, oldString, newString, ...options }, toEditResult, call),
+    read: async (filePath, options = {}) => {
+      const body = { filePath, ...ownFields("read", options, ["offset", "limit"]) };
+      return tool("read", body, toReadResult, options, true);
+    },
+    write: async (filePath, content, options = {}) => {
+      ownFields("write", options);
+      return tool("write", { filePath, content }, toWriteResult, options);
+    },
+    edit: async (filePath, oldString, newString, options = {}) => {
+      const body = {
+        filePath,
+        oldString,
+        newString,
+        ...ownFields("edit", options, ["replaceAll"]),
+      };
+      return tool("edit", body, toEditResult, options);
+    },
   };
 }

@@ -1,13 +1,14 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type SandboxInfo,
   toCreatedSandbox,
   toSandbox,
   toSandboxList,
 } from "../protocol/sandboxes.ts";
-import type { CallOptions, Requester } from "../request.ts";
+import type { Call, CallOptions, Requester } from "../request.ts";
 
 /** The options of `createSandbox`. */
-export interface CreateSandboxOptions {
+export interface CreateSandboxOptions extends CallOptions {
   /**
    * Whether to start the environment at once, so that the first tool call has no cold start.
    * @default true
@@ -15,45 +16,56 @@ export interface CreateSandboxOptions {
   eager?: boolean | undefined;
 }
 
-/** The sandbox lifecycle methods of a client. */
+/** The sandbox lifecycle methods of a client; each takes the call options `{ signal, requestTimeout }`. */
 export interface SandboxMethods {
   /** Creates the client's sandbox; a 409 `sandbox_exists` ToolError if the name is taken. */
-  createSandbox(options?: CreateSandboxOptions, call?: CallOptions): Promise<SandboxInfo>;
+  createSandbox(options?: CreateSandboxOptions): Promise<SandboxInfo>;
   /** Describes the client's sandbox. */
-  getSandbox(call?: CallOptions): Promise<SandboxInfo>;
+  getSandbox(options?: CallOptions): Promise<SandboxInfo>;
   /** Lists every sandbox of the token's user. */
-  listSandboxes(call?: CallOptions): Promise<SandboxInfo[]>;
+  listSandboxes(options?: CallOptions): Promise<SandboxInfo[]>;
   /** Restarts the sandbox: every process ends, `/home/user` is kept. */
-  restartSandbox(call?: CallOptions): Promise<SandboxInfo>;
+  restartSandbox(options?: CallOptions): Promise<SandboxInfo>;
   /** Destroys the sandbox and its storage. */
-  destroySandbox(call?: CallOptions): Promise<void>;
+  destroySandbox(options?: CallOptions): Promise<void>;
 }
 
 /** Creates the sandbox lifecycle methods over `request`. */
 export function createSandboxMethods(request: Requester, sandbox: string): SandboxMethods {
   const path = `/${encodeURIComponent(sandbox)}`;
+  /** A call without options of its own: checks them, then sends. */
+  const plain =
+    <T>(method: string, call: Call<T>) =>
+    async (options: CallOptions = {}): Promise<T> => {
+      ownFields(method, options);
+      return request(call, options);
+    };
   return {
-    createSandbox: (options, call) =>
-      request(
-        {
-          method: "POST",
-          path: "",
-          body: { name: sandbox, ...options },
-          idempotent: false,
-          parse: toCreatedSandbox,
-        },
-        call,
-      ),
-    getSandbox: (call) =>
-      request({ method: "GET", path, idempotent: true, parse: toSandbox }, call),
-    listSandboxes: (call) =>
-      request({ method: "GET", path: "", idempotent: true, parse: toSandboxList }, call),
-    restartSandbox: (call) =>
-      request(
-        { method: "POST", path: `${path}/restart`, idempotent: false, parse: toSandbox },
-        call,
-      ),
-    destroySandbox: (call) =>
-      request({ method: "DELETE", path, idempotent: false, parse: () => undefined }, call),
+    createSandbox: async (options = {}) => {
+      const body = { name: sandbox, ...ownFields("createSandbox", options, ["eager"]) };
+      return request(
+        { method: "POST", path: "", body, idempotent: false, parse: toCreatedSandbox },
+        options,
+      );
+    },
+    getSandbox: plain("getSandbox", { method: "GET", path, idempotent: true, parse: toSandbox }),
+    listSandboxes: plain("listSandboxes", {
+      method: "GET",
+      path: "",
+      idempotent: true,
+      parse: toSandboxList,
+    }),
+    restartSandbox: plain("restartSandbox", {
+      method: "POST",
+      path: `${path}/restart`,
+      idempotent: false,
+      parse: toSandbox,
+    }),
+    destroySandbox: plain("destroySandbox", {
+      method: "DELETE",
+      path,
+      idempotent: false,
+      parse: () => undefined,
+    }),
   };
 }

@@ -1,3 +1,4 @@
+import { ownFields } from "../internal/options.ts";
 import {
   type GlobResult,
   type GrepContentResult,
@@ -11,7 +12,7 @@ import {
 import { type CallOptions, type Requester, toolCaller } from "../request.ts";
 
 /** The options of `glob`. */
-export interface GlobOptions {
+export interface GlobOptions extends CallOptions {
   /**
    * The directory the pattern is relative to.
    * @default "/home/user"
@@ -20,7 +21,7 @@ export interface GlobOptions {
 }
 
 /** The options of `grep` (ripgrep semantics). */
-export interface GrepOptions {
+export interface GrepOptions extends CallOptions {
   /**
    * The file or directory to search.
    * @default "/home/user"
@@ -61,7 +62,7 @@ export interface GrepOptions {
 /** The search methods of a client. */
 export interface SearchMethods {
   /** Lists the files matching a glob pattern, newest first (at most 1000). */
-  glob(pattern: string, options?: GlobOptions, call?: CallOptions): Promise<GlobResult>;
+  glob(pattern: string, options?: GlobOptions): Promise<GlobResult>;
   /**
    * Searches file contents with a regular expression. The result's type follows `outputMode`.
    *
@@ -73,35 +74,41 @@ export interface SearchMethods {
   grep(
     pattern: string,
     options: GrepOptions & { outputMode: "content" },
-    call?: CallOptions,
   ): Promise<GrepContentResult>;
-  grep(
-    pattern: string,
-    options: GrepOptions & { outputMode: "count" },
-    call?: CallOptions,
-  ): Promise<GrepCountResult>;
+  grep(pattern: string, options: GrepOptions & { outputMode: "count" }): Promise<GrepCountResult>;
   grep(
     pattern: string,
     options?: GrepOptions & { outputMode?: "files_with_matches" | undefined },
-    call?: CallOptions,
   ): Promise<GrepFilesResult>;
-  grep(pattern: string, options?: GrepOptions, call?: CallOptions): Promise<GrepResult>;
+  grep(pattern: string, options?: GrepOptions): Promise<GrepResult>;
 }
+
+const GREP_FIELDS = [
+  "path",
+  "glob",
+  "outputMode",
+  "lineNumbers",
+  "after",
+  "before",
+  "context",
+  "fileType",
+  "caseInsensitive",
+  "multiline",
+] satisfies (keyof GrepOptions)[];
 
 /** Creates the search methods over `request`. */
 export function createSearchMethods(request: Requester, sandbox: string): SearchMethods {
   const tool = toolCaller(request, sandbox);
   return {
-    glob: (pattern, options, call) =>
-      tool("glob", { pattern, ...options }, toGlobResult, call, true),
+    glob: async (pattern, options = {}) => {
+      const body = { pattern, ...ownFields("glob", options, ["path"]) };
+      return tool("glob", body, toGlobResult, options, true);
+    },
     // The overloads narrow the declared type by the requested mode, so the answer must be in it.
-    grep: ((pattern: string, options?: GrepOptions, call?: CallOptions) =>
-      tool(
-        "grep",
-        { pattern, ...options },
-        (body) => toGrepResult(body, options?.outputMode ?? "files_with_matches"),
-        call,
-        true,
-      )) as SearchMethods["grep"],
+    grep: (async (pattern: string, options: GrepOptions = {}) => {
+      const body = { pattern, ...ownFields("grep", options, GREP_FIELDS) };
+      const mode = options.outputMode ?? "files_with_matches";
+      return tool("grep", body, (answer) => toGrepResult(answer, mode), options, true);
+    }) as SearchMethods["grep"],
   };
 }

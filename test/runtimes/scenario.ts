@@ -63,7 +63,8 @@ function sandboxName(runtime: string): string {
 
 /**
  * Runs the scenario: creates a sandbox, drives every tool family through it, follows background
- * commands with `streamOutput` (to the end, stopped by `break`, stopped by an abort), checks that
+ * commands with `streamOutput` (to the end, stopped by `break`, stopped by an abort), aborts a
+ * foreground `bash` by the `signal` of its options, checks that
  * a server refusal is a `ToolError`, and destroys the sandbox, also when a step fails.
  */
 export async function runScenario(
@@ -151,11 +152,9 @@ export async function runScenario(
     const reason = new Error("the scenario stops watching");
     let chunks = 0;
     const aborted = await rejection(async () => {
-      for await (const chunk of lumina.streamOutput(
-        ticker.shellId,
-        {},
-        { signal: controller.signal },
-      )) {
+      for await (const chunk of lumina.streamOutput(ticker.shellId, {
+        signal: controller.signal,
+      })) {
         check(chunk.status === "running", `a ticking command is ${chunk.status}`);
         chunks += 1;
         controller.abort(reason);
@@ -164,6 +163,21 @@ export async function runScenario(
     check(aborted === reason, `the aborted stream rejected with ${String(aborted)}`);
     checkEqual(chunks, 1, "chunks seen before the abort took effect");
     steps.push("streamOutput stopped by an abort");
+
+    // `signal` in a method's one options object aborts it: a foreground command that would
+    // sleep for 30 s rejects with the signal's own reason (before or after it was sent).
+    const stop = new AbortController();
+    const stopReason = new Error("the scenario stops the sleep");
+    const timer = setTimeout(() => stop.abort(stopReason), 300);
+    const sleepStarted = Date.now();
+    const stopped = await rejection(
+      () => lumina.bash("sleep 30", { signal: stop.signal }),
+      "an aborted bash",
+    );
+    clearTimeout(timer);
+    check(stopped === stopReason, `the aborted bash rejected with ${String(stopped)}`);
+    check(Date.now() - sleepStarted < 20_000, "the aborted bash ended well before its command");
+    steps.push("bash stopped by a signal");
 
     const killed = await lumina.killBash(ticker.shellId);
     checkEqual(killed.status, "killed", "killBash status");

@@ -213,7 +213,7 @@ describe("bash in the background", () => {
     const controller = new AbortController();
     const reason = new Error("stop streaming");
     const watching = (async () => {
-      for await (const _chunk of lumina.streamOutput(endless, {}, { signal: controller.signal })) {
+      for await (const _chunk of lumina.streamOutput(endless, { signal: controller.signal })) {
         controller.abort(reason);
       }
     })();

@@ -56,7 +56,7 @@ describe("bash: an interrupted command line stops where it was", () => {
     const lumina = client(id);
     await lumina.bash("mkdir -p /home/user/intr-abort && cd /home/user/intr-abort");
     const controller = new AbortController();
-    const call = lumina.bash("touch started; sleep 30; touch after; echo later", undefined, {
+    const call = lumina.bash("touch started; sleep 30; touch after; echo later", {
       signal: controller.signal,
     });
     const checker = client(); // Another session: this one's queue is busy with the sleep.

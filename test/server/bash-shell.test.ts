@@ -162,11 +162,10 @@ describe("bash: the persistent shell", () => {
   it("kills the command of an aborted request", async () => {
     const lumina = client();
     const controller = new AbortController();
-    const call = lumina.bash(
-      "sleep 7401; echo done",
-      { timeout: 60_000 },
-      { signal: controller.signal },
-    );
+    const call = lumina.bash("sleep 7401; echo done", {
+      timeout: 60_000,
+      signal: controller.signal,
+    });
     const checker = client(); // Another session: this one's queue is busy with the sleep.
     for (let i = 0; i < 50 && (await processesMatching(checker, "sleep 7401")) === ""; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

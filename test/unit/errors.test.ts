@@ -89,13 +89,15 @@ describe("error mapping", () => {
   });
 
   it("errors show their fields in JSON.stringify", () => {
-    const error = new ToolError(409, "not_read", "read it first", 2000);
+    const url = "http://lumina.test/v1/sandboxes/a/tools/write";
+    const details = { method: "POST", url, requestId: "req-1", retryAfter: 2000 };
+    const error = new ToolError(409, "not_read", "read it first", details);
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: "ToolError",
       message: "read it first",
       statusCode: 409,
       code: "not_read",
-      retryAfter: 2000,
+      ...details,
     });
     expect(JSON.parse(JSON.stringify(new TimeoutError("slow", 5)))).toEqual({
       name: "TimeoutError",

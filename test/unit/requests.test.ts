@@ -306,7 +306,8 @@ describe("client options", () => {
     const server = fakeServer(() => json({ sandboxes: [] }));
     const original = globalThis.fetch;
     const client = createClient(base);
-    globalThis.fetch = ((request: Request) => server.fetch(request)) as typeof fetch;
+    globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
+      server.fetch(new Request(input, init))) as typeof fetch;
     try {
       await client.listSandboxes();
     } finally {

@@ -175,11 +175,9 @@ describe("waits", () => {
     const server = flaky(5, 503, { "retry-after": "60" });
     const controller = new AbortController();
     const reason = { why: "user left" };
-    const done = createClient({ ...base, fetch: server.fetch }).read(
-      "/a",
-      {},
-      { signal: controller.signal },
-    );
+    const done = createClient({ ...base, fetch: server.fetch }).read("/a", {
+      signal: controller.signal,
+    });
     const settled = done.catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(10);
     expect(server.requests).toHaveLength(1);
@@ -206,7 +204,7 @@ describe("waits", () => {
     const controller = new AbortController();
     const reason = new Error("stop");
     const settled = createClient({ ...base, fetch: server.fetch })
-      .bash("sleep 100", {}, { signal: controller.signal })
+      .bash("sleep 100", { signal: controller.signal })
       .catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(5);
     controller.abort(reason);
@@ -264,9 +262,9 @@ describe("waits", () => {
     const calls = [
       timeoutOf(client.bash("make", { timeout: 600_000, runInBackground: true })),
       timeoutOf(client.bashOutput("bash_1")),
-      timeoutOf(client.bashOutput("bash_1", { waitMs: 0 }, { requestTimeout: 1 })),
+      timeoutOf(client.bashOutput("bash_1", { waitMs: 0, requestTimeout: 1 })),
       timeoutOf(client.bashOutput("bash_1", { cursor: 0, waitMs: 20_000 })),
-      timeoutOf(client.bashOutput("bash_1", {}, { requestTimeout: 40_000 })),
+      timeoutOf(client.bashOutput("bash_1", { requestTimeout: 40_000 })),
     ];
     await vi.advanceTimersByTimeAsync(40_000);
     expect(await Promise.all(calls)).toEqual([15_000, 15_000, 15_000, 35_000, 40_000]);

@@ -161,7 +161,7 @@ describe("streamOutput", () => {
     const client = createClient({ ...base, fetch: server.fetch });
     const controller = new AbortController();
     const reason = new Error("enough");
-    const done = collect(client.streamOutput("bash_1", {}, { signal: controller.signal })).catch(
+    const done = collect(client.streamOutput("bash_1", { signal: controller.signal })).catch(
       (error: unknown) => error,
     );
     await vi.advanceTimersByTimeAsync(100);
@@ -272,7 +272,7 @@ describe("streamOutput under faults", () => {
     const server = fakeServer(() => tooMany(30));
     const client = createClient({ ...base, fetch: server.fetch });
     const controller = new AbortController();
-    const done = collect(client.streamOutput("bash_1", {}, { signal: controller.signal })).catch(
+    const done = collect(client.streamOutput("bash_1", { signal: controller.signal })).catch(
       (error: unknown) => error,
     );
     await vi.advanceTimersByTimeAsync(100);

@@ -17,10 +17,10 @@ import type { ScenarioOptions, ScenarioResult } from "../scenario.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** The test page: an import map to the built package and valibot, as a buildless site has. */
+/** The test page: an import map to the built package, ofetch and valibot, as a buildless site has. */
 const testPage = `<!doctype html>
 <script type="importmap">
-  { "imports": { "lumina-sandbox": "/dist/index.js", "valibot": "/valibot.js" } }
+  { "imports": { "lumina-sandbox": "/dist/index.js", "ofetch": "/ofetch.js", "valibot": "/valibot.js" } }
 </script>
 <script type="module">
   import * as sdk from "lumina-sandbox";
@@ -30,17 +30,25 @@ const testPage = `<!doctype html>
   window.ready = true;
 </script>`;
 
-/** Serves the test page, the scenario as JavaScript, dist/ and valibot on 127.0.0.1, port 0. */
+/** Serves the test page, the scenario as JavaScript, dist/, ofetch and valibot on 127.0.0.1, port 0. */
 async function startStaticServer(): Promise<{ origin: string; server: Server }> {
   const scenario = await transform(await readFile(`${root}test/runtimes/scenario.ts`, "utf8"), {
     loader: "ts",
     format: "esm",
     target: "es2022",
   });
+  const ofetch = await build({
+    entryPoints: [`${root}node_modules/ofetch/dist/index.mjs`],
+    bundle: true,
+    format: "esm",
+    write: false,
+  });
   const files: Record<string, () => Promise<string>> = {
     "/": async () => testPage,
     "/scenario.js": async () => scenario.code,
     "/valibot.js": () => readFile(`${root}node_modules/valibot/dist/index.mjs`, "utf8"),
+    // ofetch's browser build with its two small dependencies, as a CDN serves it.
+    "/ofetch.js": async () => ofetch.outputFiles[0]!.text,
     "/examples/browser.html": () => readFile(`${root}examples/browser.html`, "utf8"),
   };
   const server = createServer(async (request, response) => {
@@ -155,7 +163,7 @@ describe("Chromium runs the built package from another origin", () => {
   });
 
   it("runs examples/browser.html, its CDN import served from dist/", async () => {
-    // The example imports https://esm.sh/lumina-sandbox@…: answer with dist/ and valibot bundled.
+    // The example imports https://esm.sh/lumina-sandbox@…: answer with dist/, ofetch and valibot bundled.
     const bundled = await build({
       entryPoints: [`${root}dist/index.js`],
       bundle: true,
