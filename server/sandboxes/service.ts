@@ -5,10 +5,10 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AgentError } from "../agent/failure.ts";
+import { createRateLimit, type RateLimitOptions } from "../http/rate-limit.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
-import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
 /** What the HTTP layer needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
