@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
@@ -18,18 +18,16 @@ import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
 import type { RateLimitOptions } from "./http/rate-limit.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
-import { createBubblewrapBackend } from "./sandbox/bubblewrap.ts";
-import { type CgroupDriver, checkCgroupLimits } from "./sandbox/cgroup.ts";
-import { detectCgroupDriver } from "./sandbox/cgroup-probe.ts";
+import { backendFactoryOf } from "./sandbox/backends.ts";
+import type { CgroupDriver } from "./sandbox/cgroup.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
-import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
 import { createSandboxService } from "./sandboxes/service.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
-import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
+import { createSandboxStore, hostUidBlockSize, type SandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 
 /** Options of `createLuminaServer`. */
@@ -40,8 +38,11 @@ export interface LuminaServerOptions {
   host?: string;
   /** 0 picks a free port. @default 8080 */
   port?: number;
-  /** `none` runs sandboxes unisolated (development only). @default "bubblewrap" */
-  isolation?: "bubblewrap" | "none";
+  /**
+   * The backend sandboxes run on, by its key in `backendFactories` (server/sandbox/backends.ts):
+   * `bubblewrap`, or `none` for unisolated (development only). @default "bubblewrap"
+   */
+  isolation?: string;
   /** The bwrap binary. @default "/usr/bin/bwrap" */
   bwrapPath?: string;
   /** `user:key,user:key` pairs to add to the key registry (as in `LUMINA_API_KEYS`). */
@@ -179,11 +180,20 @@ const version = (
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
-  const requireLimits = options.requireLimits ?? false;
-  const cgroups =
-    options.isolation === "none" ? undefined : (options.cgroups ?? detectCgroupDriver());
+  // The registry's store is made below; the backend asks it for a sandbox's uid only later.
+  let store: SandboxStore | undefined;
+  const backend = backendFactoryOf(options.isolation ?? "bubblewrap")({
+    dataDir,
+    log,
+    requireLimits: options.requireLimits ?? false,
+    diskQuota: options.diskQuota ?? true,
+    diskOvercommit: options.diskOvercommit ?? 1,
+    hostUidOf: (id) => store?.hostUidOf(id),
+    ...(options.cgroups ? { cgroups: options.cgroups } : {}),
+    ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+  });
   // Before anything is opened: a refusal leaves nothing behind.
-  await checkCgroupLimits(cgroups, { requireLimits, log });
+  await backend.preflight?.();
   const registryReserve = options.registryReserve ?? defaultRegistryReserve;
   const db = openRegistry(dataDir, registryReserve);
   // Legitimate growth eats the reserve; it is refilled while the disk has room.
@@ -206,17 +216,6 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     adminKey = generateApiKey();
     keys.add("admin", digestApiKey(adminKey));
   }
-  const backend =
-    options.isolation === "none"
-      ? createUnisolatedBackend({ log })
-      : createBubblewrapBackend({
-          log,
-          diskOvercommit: options.diskOvercommit ?? 1,
-          diskQuota: options.diskQuota ?? true,
-          requireLimits,
-          ...(cgroups ? { cgroups } : {}),
-          ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
-        });
   // Once, at start: what the host supports is decided here, never by one failed start.
   await backend.init?.();
   const manager = new SandboxManager(backend, {
@@ -233,15 +232,15 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
+  store = createSandboxStore(
+    db,
+    options.hostUidBase ?? hostUidBaseOf(dataDir),
+    options.hostUidCount ?? hostUidBlockSize,
+  );
   const sandboxes = createSandboxService({
-    store: createSandboxStore(
-      db,
-      options.hostUidBase ?? hostUidBaseOf(dataDir),
-      options.hostUidCount ?? hostUidBlockSize,
-    ),
+    store,
     sessions: sessionStore,
     control: manager,
-    sandboxesDir: join(dataDir, "sandboxes"),
     limits: { ...defaultLimits, ...options.limits },
     maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
     ...(options.createRate ? { createRate: options.createRate } : {}),

@@ -35,6 +35,8 @@ export interface SandboxStore {
   listDestroying(): SandboxRecord[];
   /** Marks a record as being destroyed: from now on it is not found, only finished. */
   markDestroying(id: string): void;
+  /** The host uid a record holds (active or destroying); `undefined` once it is removed. */
+  hostUidOf(id: string): number | undefined;
   /** Deletes the record and frees its host uid: only once its processes and storage are gone. */
   remove(id: string): void;
 }
@@ -87,6 +89,7 @@ export function createSandboxStore(
   );
   const markDestroying = db.prepare("UPDATE sandboxes SET state = 'destroying' WHERE id = ?");
   const del = db.prepare("DELETE FROM sandboxes WHERE id = ?");
+  const selectUid = db.prepare("SELECT host_uid FROM sandboxes WHERE id = ?");
   // The lowest uid of the range that no record holds: the base itself or just above a held one.
   const lowestFreeUid = db.prepare(`
     SELECT MIN(candidate) AS uid FROM (
@@ -134,6 +137,8 @@ export function createSandboxStore(
     listActive: () => guarded(() => byState("active")),
     listDestroying: () => guarded(() => byState("destroying")),
     markDestroying: (id) => guarded(() => void markDestroying.run(id)),
+    hostUidOf: (id) =>
+      guarded(() => (selectUid.get(id) as { host_uid: number } | undefined)?.host_uid),
     remove: (id) => guarded(() => void del.run(id)),
   };
 }

@@ -54,11 +54,17 @@ describe("a spawn that fails", () => {
         release();
       }
     };
-    const backend = createBubblewrapBackend({ log: () => {}, spawn: spawnWithoutDescriptors });
+    const hostUid = 2_000_000_000 + randomInt(100_000_000);
+    const backend = createBubblewrapBackend({
+      sandboxesDir: dir,
+      hostUidOf: () => hostUid,
+      log: () => {},
+      spawn: spawnWithoutDescriptors,
+    });
     const spec: SandboxSpec = {
       id: `emfile-${randomInt(1e9)}`,
-      storageDir: join(dir, "s1"),
-      hostUid: 2_000_000_000 + randomInt(100_000_000),
+      name: "emfile",
+      user: "test",
       limits: { ...defaultLimits, diskSize: 0 },
     };
     await backend.prepare(spec);

@@ -199,21 +199,23 @@ describe("storage preparation", () => {
     scratch.push(root);
     const spec: SandboxSpec = {
       id: `prep-${randomInt(1e9)}`,
-      storageDir: join(root, "s1"),
-      hostUid: 2_100_000_000 + randomInt(1_000_000),
+      name: "prep",
+      user: "test",
       limits: { maxProcesses: 8, maxFileSize: 1024, maxMemory: 1024 ** 3, tmpSize: 1024 ** 2 },
     };
-    const steps = storageSteps(true);
+    const hostUid = 2_100_000_000 + randomInt(1_000_000);
+    const steps = storageSteps({ sandboxesDir: root, hostUidOf: () => hostUid }, true);
+    const placed = steps.place(spec);
     await steps.prepare(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o700);
     // A mark only a second full pass would undo.
-    await chmod(spec.storageDir, 0o711);
-    await steps.ensure(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o711);
-    await steps.ensure(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o700);
+    await chmod(placed.storageDir, 0o711);
+    await steps.ensure(placed);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o711);
+    await steps.ensure(placed);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o700);
     await steps.destroy(spec);
-    await steps.ensure(spec);
-    expect((await stat(join(spec.storageDir, "home"))).uid).toBe(spec.hostUid);
+    await steps.ensure(placed);
+    expect((await stat(join(placed.storageDir, "home"))).uid).toBe(hostUid);
   });
 });
