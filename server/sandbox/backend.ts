@@ -59,6 +59,11 @@ export interface SandboxBackend {
   /** Whether `SandboxLimits` bind here; false for a development backend that applies none. */
   readonly enforcesLimits: boolean;
   /**
+   * Whether every process a sandbox starts stays within reach (a cgroup, a pid namespace, a
+   * pod), so a killed command or a stop ends the whole tree, double forks and `setsid` included.
+   */
+  readonly containsProcesses: boolean;
+  /**
    * Checks at server start, before the registry is opened, that this backend's limits can be
    * applied; throws to refuse the start (`requireLimits`), else logs what is missing.
    */

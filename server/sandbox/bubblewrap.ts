@@ -190,6 +190,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
   return {
     kind: "bubblewrap",
     enforcesLimits: true,
+    containsProcesses: true,
     preflight: async () => void (await checkCgroupLimits(cgroupDriver, { requireLimits, log })),
     init: disks.probe,
     create: storage.create,

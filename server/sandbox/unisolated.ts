@@ -34,6 +34,7 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
   return {
     kind: "none",
     enforcesLimits: false,
+    containsProcesses: false,
     preflight: async () => void (await checkCgroupLimits(undefined, { requireLimits, log })),
     create: storage.create,
     hasStorage: storage.hasStorage,
