@@ -3,7 +3,6 @@
  * directory, picks the sandbox backend, and serves CONTRACT §3 over HTTP. Used by
  * server/main.ts (the CLI), the tests and the demo.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,9 +24,15 @@ import { SandboxManager } from "./sandbox/manager.ts";
 import { createSandboxService } from "./sandboxes/service.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
+import {
+  createHostUidTable,
+  type HostUidTable,
+  hostUidBaseOf,
+  hostUidBlockSize,
+} from "./store/host-uids.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
-import { createSandboxStore, hostUidBlockSize, type SandboxStore } from "./store/sandboxes.ts";
+import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 
 /** Options of `createLuminaServer`. */
@@ -142,16 +147,6 @@ export interface LuminaServer {
 }
 
 /**
- * The first host uid of a data directory: a block of 65536 uids picked by the directory's path,
- * so two servers on one host (tests, a demo beside a real server) do not share sandbox uids and
- * with them their process limits.
- */
-function hostUidBaseOf(dataDir: string): number {
-  const block = createHash("sha256").update(dataDir).digest().readUInt32BE(0) % 30_000;
-  return 200_000 + block * 65_536;
-}
-
-/**
  * The default per-sandbox limits: an 8 GiB home, and every core but one, so a busy sandbox
  * always leaves one to the server (one core on a single-core host).
  */
@@ -180,15 +175,24 @@ const version = (
 export async function createLuminaServer(options: LuminaServerOptions): Promise<LuminaServer> {
   const dataDir = resolve(options.dataDir);
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
-  // The registry's store is made below; the backend asks it for a sandbox's uid only later.
-  let store: SandboxStore | undefined;
+  // The backend is made before the registry opens (its preflight may refuse the start), and
+  // uses the uid table only later, once sandboxes exist.
+  let uidTable: HostUidTable | undefined;
+  const uids = (): HostUidTable => {
+    if (!uidTable) throw new Error("the registry is not open yet");
+    return uidTable;
+  };
   const backend = backendFactoryOf(options.isolation ?? "bubblewrap")({
     dataDir,
     log,
     requireLimits: options.requireLimits ?? false,
     diskQuota: options.diskQuota ?? true,
     diskOvercommit: options.diskOvercommit ?? 1,
-    hostUidOf: (id) => store?.hostUidOf(id),
+    hostUids: {
+      claim: (id) => uids().claim(id),
+      uidOf: (id) => uids().uidOf(id),
+      release: (id) => uids().release(id),
+    },
     ...(options.cgroups ? { cgroups: options.cgroups } : {}),
     ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
   });
@@ -205,6 +209,11 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     }
   }, 60_000);
   reserveTimer.unref();
+  uidTable = createHostUidTable(
+    db,
+    options.hostUidBase ?? hostUidBaseOf(dataDir),
+    options.hostUidCount ?? hostUidBlockSize,
+  );
   const keys = createKeyStore(db);
   for (const { user, key } of parseApiKeyList(options.apiKeys ?? "")) {
     keys.add(user, digestApiKey(key));
@@ -232,13 +241,8 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
-  store = createSandboxStore(
-    db,
-    options.hostUidBase ?? hostUidBaseOf(dataDir),
-    options.hostUidCount ?? hostUidBlockSize,
-  );
   const sandboxes = createSandboxService({
-    store,
+    store: createSandboxStore(db),
     sessions: sessionStore,
     control: manager,
     limits: { ...defaultLimits, ...options.limits },

@@ -15,7 +15,7 @@ import { createLuminaServer } from "./index.ts";
 import { backendFactories } from "./sandbox/backends.ts";
 import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
 import { isExecutable } from "./sandbox/storage.ts";
-import { hostUidBlockSize } from "./store/sandboxes.ts";
+import { hostUidBlockSize } from "./store/host-uids.ts";
 
 // Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
 // the largest uid setpriv and bwrap take.

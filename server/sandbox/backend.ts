@@ -6,6 +6,7 @@
  * how its processes end are each backend's own business.
  */
 import type { AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
+import type { HostUidTable } from "../store/host-uids.ts";
 import type { CgroupDriver } from "./cgroup.ts";
 
 /** Resource limits applied to every process of one sandbox. */
@@ -100,10 +101,10 @@ export interface BackendContext {
   /** How many times the free space disk images may promise. */
   diskOvercommit: number;
   /**
-   * The dedicated host uid the registry holds for a sandbox id (a backend that runs sandboxes
-   * as local users reads it; the registry frees it only once `destroy` finished).
+   * The registry's table of host uids, for a backend that runs each sandbox as a local user:
+   * it claims one in `create` and frees it once its `destroy` finished. Others ignore it.
    */
-  hostUidOf(id: string): number | undefined;
+  hostUids: HostUidTable;
   /** The bwrap binary, for the bubblewrap backend. */
   bwrapPath?: string;
   /** The cgroup driver, for backends that use this host's cgroups. */

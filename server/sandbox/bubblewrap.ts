@@ -261,7 +261,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
 export const bubblewrapBackendFactory: BackendFactory = (context) =>
   createBubblewrapBackend({
     sandboxesDir: join(context.dataDir, "sandboxes"),
-    hostUidOf: context.hostUidOf,
+    hostUids: context.hostUids,
     log: context.log,
     diskOvercommit: context.diskOvercommit,
     diskQuota: context.diskQuota,

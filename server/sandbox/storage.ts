@@ -8,6 +8,7 @@ import { constants, existsSync, mkdirSync } from "node:fs";
 import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentError } from "../agent/failure.ts";
+import type { HostUidTable } from "../store/host-uids.ts";
 import type { SandboxLimits, SandboxSpec } from "./backend.ts";
 import type { DiskImages } from "./disk.ts";
 
@@ -28,8 +29,8 @@ export interface HostSandbox {
 export interface HostPlacement {
   /** The host directory below which each sandbox's storage dir (named by its id) lives. */
   sandboxesDir: string;
-  /** The host uid held for a sandbox id (see `BackendContext.hostUidOf`). */
-  hostUidOf(id: string): number | undefined;
+  /** The host uid each sandbox holds, claimed by `create` and freed by `destroy`. */
+  hostUids: HostUidTable;
 }
 
 /** The host directory of a sandbox's storage; refuses an id that is not a plain name. */
@@ -42,7 +43,7 @@ function storageDirOf(spec: SandboxSpec, placement: HostPlacement): string {
 /** The host storage dir and host uid of a sandbox; refuses an id without a uid. */
 export function placeOnHost(spec: SandboxSpec, placement: HostPlacement): HostSandbox {
   const storageDir = storageDirOf(spec, placement);
-  const hostUid = placement.hostUidOf(spec.id);
+  const hostUid = placement.hostUids.uidOf(spec.id);
   if (hostUid === undefined) {
     throw new AgentError(
       "unavailable",
@@ -98,12 +99,11 @@ async function allowTraversal(dir: string): Promise<void> {
   }
 }
 
-/** Deletes the storage for good (symlinks inside are removed, never followed). */
-export async function destroyStorage(spec: HostSandbox, disks?: DiskImages): Promise<void> {
-  checkSpec(spec);
+/** Deletes the storage dir for good (symlinks inside are removed, never followed). */
+export async function destroyStorage(storageDir: string, disks?: DiskImages): Promise<void> {
   // Unmounted first: the image (and its loop device) go with the directory.
-  await disks?.unmount(homeDirOf(spec));
-  await rm(spec.storageDir, { recursive: true, force: true });
+  await disks?.unmount(join(storageDir, "home"));
+  await rm(storageDir, { recursive: true, force: true });
 }
 
 /** A backend's storage steps (see `storageSteps`), on the spec the server passes. */
@@ -118,7 +118,7 @@ export interface StorageSteps {
   prepare(spec: SandboxSpec): Promise<void>;
   /** Creates the storage unless `prepare` just did (called by the backend's `start`). */
   ensure(spec: HostSandbox): Promise<void>;
-  /** Deletes the storage for good (the backend's `destroy`). */
+  /** Deletes the storage for good, then frees the host uid (the backend's `destroy`). */
   destroy(spec: SandboxSpec): Promise<void>;
   /** Unmounts every disk image (the backend's `close`, once every sandbox stopped). */
   close(): Promise<void>;
@@ -139,7 +139,14 @@ export function storageSteps(
   return {
     place,
     create(spec) {
-      mkdirSync(storageDirOf(spec, placement), { recursive: true, mode: 0o700 });
+      const dir = storageDirOf(spec, placement);
+      placement.hostUids.claim(spec.id);
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (error) {
+        placement.hostUids.release(spec.id);
+        throw error;
+      }
     },
     hasStorage: (spec) => existsSync(storageDirOf(spec, placement)),
     async prepare(spec) {
@@ -152,7 +159,10 @@ export function storageSteps(
     },
     async destroy(spec) {
       justPrepared.delete(spec.id);
-      await destroyStorage(place(spec), disks);
+      // By its path alone: a sandbox whose uid claim never happened still has storage to remove.
+      await destroyStorage(storageDirOf(spec, placement), disks);
+      // Last: only now does the uid own nothing of this sandbox, so it may be handed out again.
+      placement.hostUids.release(spec.id);
     },
     async close() {
       await disks?.unmountAll();

@@ -68,7 +68,7 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
 export const unisolatedBackendFactory: BackendFactory = (context) =>
   createUnisolatedBackend({
     sandboxesDir: join(context.dataDir, "sandboxes"),
-    hostUidOf: context.hostUidOf,
+    hostUids: context.hostUids,
     log: context.log,
     requireLimits: context.requireLimits,
   });

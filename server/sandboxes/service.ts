@@ -80,7 +80,7 @@ export function createSandboxService(options: {
       `the files of sandbox '${record.name}' are missing on the server; destroy it and create it again (or ask the operator to restore its storage)`,
     );
   };
-  // The record goes (freeing its host uid) only once the teardown finished; until then it stays
+  // The record goes only once the teardown (which frees the host uid) finished; until then it stays
   // `destroying`, and the next start of the server finishes it.
   const finishDestroy = async (record: SandboxRecord) => {
     await control.destroy(specOf(record));

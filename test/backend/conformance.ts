@@ -16,6 +16,8 @@ import type {
   SandboxRuntime,
   SandboxSpec,
 } from "../../server/sandbox/backend.ts";
+import { openRegistry } from "../../server/store/database.ts";
+import { createHostUidTable } from "../../server/store/host-uids.ts";
 
 /** The limits every conformance sandbox gets: small, so the limit cases can reach them. */
 export const conformanceLimits: SandboxLimits = {
@@ -76,14 +78,16 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 export function describeBackendConformance(name: string, makeBackend: BackendFactory): void {
   describe(`backend conformance: ${name}`, () => {
     const dataDir = mkdtempSync(join(tmpdir(), `lumina-conformance-${name}-`));
-    const uids = new Map<string, number>();
+    const registry = openRegistry(dataDir);
+    // A block no server hands out (their blocks end below 1_966_347_776).
+    const uids = createHostUidTable(registry, 2_000_000_000 + randomInt(1000) * 65_536);
     const backend: SandboxBackend = makeBackend({
       dataDir,
       log: () => {},
       requireLimits: false,
       diskQuota: false,
       diskOvercommit: 1,
-      hostUidOf: (id) => uids.get(id),
+      hostUids: uids,
     });
     const live: Started[] = [];
     const skipUnlessContained = (context: TestContext) => {
@@ -93,11 +97,9 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       );
     };
 
-    /** A new sandbox's spec, claimed as the server claims one (a record, a uid, `create`). */
+    /** A new sandbox's spec, claimed as the server claims one (a record, then `create`). */
     async function createSandbox(): Promise<SandboxSpec> {
       const id = `conf-${randomInt(1e9)}`;
-      // A uid no server hands out (their blocks end below 1_966_347_776).
-      uids.set(id, 2_000_000_000 + randomInt(100_000_000));
       const spec: SandboxSpec = { id, name: id, user: "conformance", limits: conformanceLimits };
       await backend.create(spec);
       return spec;
@@ -122,6 +124,7 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
     });
     afterAll(async () => {
       await backend.close?.();
+      registry.close();
       rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -12,6 +12,7 @@ import type { SandboxRuntime, SandboxSpec } from "../../server/sandbox/backend.t
 import { createBubblewrapBackend } from "../../server/sandbox/bubblewrap.ts";
 import { SandboxManager } from "../../server/sandbox/manager.ts";
 import { createStartedCommandBook } from "../../server/sessions/started-commands.ts";
+import type { HostUidTable } from "../../server/store/host-uids.ts";
 import type { FileStamp, ReadRecordStore, ToolContext } from "../../server/tools/context.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { randomSandboxName, type TestServer } from "../support/server.ts";
@@ -72,6 +73,11 @@ export function memoryReadRecords(): ReadRecordStore {
   };
 }
 
+/** A host uid table that holds one uid for every sandbox (tests that start one sandbox). */
+export function fixedHostUid(uid: number): HostUidTable {
+  return { claim: () => uid, uidOf: () => uid, release() {} };
+}
+
 /** A sandbox started directly on the bubblewrap backend, with its own temp storage and uid. */
 export interface DirectSandbox {
   spec: SandboxSpec;
@@ -104,7 +110,7 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
   };
   const sandboxesDir = join(root, "sandboxes");
   const manager = new SandboxManager(
-    createBubblewrapBackend({ sandboxesDir, hostUidOf: () => hostUid }),
+    createBubblewrapBackend({ sandboxesDir, hostUids: fixedHostUid(hostUid) }),
   );
   const runtime = await manager.ensureRunning(spec);
   const reads = memoryReadRecords();

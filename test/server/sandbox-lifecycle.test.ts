@@ -101,7 +101,7 @@ describe("a server killed with -9", () => {
     await writeFile(
       script,
       `import { createBubblewrapBackend } from ${JSON.stringify(join(root, "server/sandbox/bubblewrap.ts"))};
-const backend = createBubblewrapBackend({ sandboxesDir: ${JSON.stringify(dir)}, hostUidOf: () => 399999 });
+const backend = createBubblewrapBackend({ sandboxesDir: ${JSON.stringify(dir)}, hostUids: { claim: () => 399999, uidOf: () => 399999, release() {} } });
 const spec = { id: ${JSON.stringify(id)}, name: "kill9", user: "test",
   limits: { maxProcesses: 64, maxFileSize: 1e8, maxMemory: 1e9, tmpSize: 1e7 } };
 const runtime = await backend.start(spec);

@@ -18,6 +18,7 @@ import type { SpawnFunction } from "../../server/sandbox/spawn-child.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { randomSandboxName } from "../support/server.ts";
 import { openIdleConnections } from "./connection-helpers.ts";
+import { fixedHostUid } from "./sandbox-helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -57,7 +58,7 @@ describe("a spawn that fails", () => {
     const hostUid = 2_000_000_000 + randomInt(100_000_000);
     const backend = createBubblewrapBackend({
       sandboxesDir: dir,
-      hostUidOf: () => hostUid,
+      hostUids: fixedHostUid(hostUid),
       log: () => {},
       spawn: spawnWithoutDescriptors,
     });
