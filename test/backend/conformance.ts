@@ -5,7 +5,7 @@
  * cluster, say) passes when `describeBackendConformance("pods", createPodBackend)` is green.
  */
 import { randomInt } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from "vitest";
@@ -18,6 +18,7 @@ import type {
 } from "../../server/sandbox/backend.ts";
 import { openRegistry } from "../../server/store/database.ts";
 import { createHostUidTable } from "../../server/store/host-uids.ts";
+import { escapee, processesOnHost, run, until } from "./helpers.ts";
 
 /** The limits every conformance sandbox gets: small, so the limit cases can reach them. */
 export const conformanceLimits: SandboxLimits = {
@@ -28,54 +29,31 @@ export const conformanceLimits: SandboxLimits = {
   diskSize: 0,
 };
 
+/** Options of `describeBackendConformance`. */
+export interface ConformanceOptions {
+  /**
+   * How many processes of the backend's sandboxes have exactly this command line, seen from
+   * outside them (a pod backend asks its nodes). @default this host's /proc (local backends)
+   */
+  processesNamed?(commandLine: string): number | Promise<number>;
+}
+
 /** A sandbox of the suite: its spec and its running runtime. */
 interface Started {
   spec: SandboxSpec;
   runtime: SandboxRuntime;
 }
 
-/** A child that clears its environment, leaves its session and is orphaned by a double fork. */
-const escapee = (seconds: string) =>
-  `/usr/bin/env -i /usr/bin/setsid /bin/sh -c '/bin/sleep ${seconds} & exit' &`;
-
-/** Runs a shell command in the sandbox (the shell engine's own session of this suite). */
-async function run(
-  runtime: SandboxRuntime,
-  command: string,
-): Promise<{ output: string; exitCode: number }> {
-  return runtime.call("shell_run", { sessionKey: "conformance", command, timeoutMs: 30_000 });
-}
-
-/** How many `sleep <seconds>` processes this host runs, by their exact command line. */
-function sleepersOnHost(seconds: string): number {
-  let count = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args = "";
-    try {
-      args = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    if (args === `/bin/sleep\0${seconds}\0`) count += 1;
-  }
-  return count;
-}
-
-/** Waits (bounded, generously) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
 /**
  * Describes the conformance cases for one backend. `makeBackend` gets a fresh data directory
  * and a uid table in its context, as a server would give it.
  */
-export function describeBackendConformance(name: string, makeBackend: BackendFactory): void {
+export function describeBackendConformance(
+  name: string,
+  makeBackend: BackendFactory,
+  options: ConformanceOptions = {},
+): void {
+  const processesNamed = options.processesNamed ?? processesOnHost;
   describe(`backend conformance: ${name}`, () => {
     const dataDir = mkdtempSync(join(tmpdir(), `lumina-conformance-${name}-`));
     const registry = openRegistry(dataDir);
@@ -186,9 +164,12 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
         timeoutMs: 30_000,
         background: true,
       });
-      await until(() => sleepersOnHost(seconds) === 1, "the escapee runs");
+      await until(
+        async () => (await processesNamed(`/bin/sleep ${seconds}`)) === 1,
+        "the escapee runs",
+      );
       await runtime.call("shell_kill", { sessionKey: "conformance", shellId });
-      expect(sleepersOnHost(seconds)).toBe(0);
+      expect(await processesNamed(`/bin/sleep ${seconds}`)).toBe(0);
     });
 
     it("a stop reaches a background command's double-forked, setsid, env -i child", async (context) => {
@@ -201,9 +182,12 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
         timeoutMs: 30_000,
         background: true,
       });
-      await until(() => sleepersOnHost(seconds) === 1, "the escapee runs");
+      await until(
+        async () => (await processesNamed(`/bin/sleep ${seconds}`)) === 1,
+        "the escapee runs",
+      );
       await runtime.stop();
-      expect(sleepersOnHost(seconds)).toBe(0);
+      expect(await processesNamed(`/bin/sleep ${seconds}`)).toBe(0);
     });
 
     it("applies the file size, /tmp size and process limits", async (context) => {
