@@ -8,7 +8,7 @@ import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/back
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
 
-/** What the HTTP layer needs of `SandboxManager` (server/sandbox/manager.ts). */
+/** What the sandbox service needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
   /** Claims the new sandbox's storage (the backend's `create`). */
   create(spec: SandboxSpec): void | Promise<void>;
