@@ -82,7 +82,10 @@ export interface SandboxBackend {
   prepare(spec: SandboxSpec): Promise<void>;
   /** Starts the sandbox and its agent; resolves once the agent answers. */
   start(spec: SandboxSpec): Promise<SandboxRuntime>;
-  /** Deletes the sandbox's storage for good (the sandbox must be stopped). */
+  /**
+   * Deletes the sandbox's storage for good (the sandbox must be stopped), and only then frees
+   * what else it held (a local backend's host uid); a failed destroy frees nothing.
+   */
   destroy(spec: SandboxSpec): Promise<void>;
   /** Releases what the backend holds for its sandboxes (mounted disk images); after every stop. */
   close?(): Promise<void>;
