@@ -3,12 +3,11 @@
  * directory, picks the sandbox backend, and serves CONTRACT §3 over HTTP. Used by
  * server/main.ts (the CLI), the tests and the demo.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
@@ -17,19 +16,23 @@ import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
 import type { RateLimitOptions } from "./http/rate-limit.ts";
 import { tagLogLines } from "./http/request-id.ts";
-import { createSandboxService } from "./http/sandbox-service.ts";
 import type { SandboxLimits } from "./sandbox/backend.ts";
-import { createBubblewrapBackend } from "./sandbox/bubblewrap.ts";
-import { type CgroupDriver, checkCgroupLimits } from "./sandbox/cgroup.ts";
-import { detectCgroupDriver } from "./sandbox/cgroup-probe.ts";
+import { backendFactoryOf } from "./sandbox/backends.ts";
+import type { CgroupDriver } from "./sandbox/cgroup.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
-import { createUnisolatedBackend } from "./sandbox/unisolated.ts";
+import { createSandboxService } from "./sandboxes/service.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
+import {
+  createHostUidTable,
+  type HostUidTable,
+  hostUidBaseOf,
+  hostUidBlockSize,
+} from "./store/host-uids.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
-import { createSandboxStore, hostUidBlockSize } from "./store/sandboxes.ts";
+import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 import { pdfParserUids } from "./tools/pdf.ts";
 
@@ -41,8 +44,11 @@ export interface LuminaServerOptions {
   host?: string;
   /** 0 picks a free port. @default 8080 */
   port?: number;
-  /** `none` runs sandboxes unisolated (development only). @default "bubblewrap" */
-  isolation?: "bubblewrap" | "none";
+  /**
+   * The backend sandboxes run on, by its key in `backendFactories` (server/sandbox/backends.ts):
+   * `bubblewrap`, or `none` for unisolated (development only). @default "bubblewrap"
+   */
+  isolation?: string;
   /** The bwrap binary. @default "/usr/bin/bwrap" */
   bwrapPath?: string;
   /** `user:key,user:key` pairs to add to the key registry (as in `LUMINA_API_KEYS`). */
@@ -148,16 +154,6 @@ export interface LuminaServer {
 }
 
 /**
- * The first host uid of a data directory: a block of 65536 uids picked by the directory's path,
- * so two servers on one host (tests, a demo beside a real server) do not share sandbox uids and
- * with them their process limits.
- */
-function hostUidBaseOf(dataDir: string): number {
-  const block = createHash("sha256").update(dataDir).digest().readUInt32BE(0) % 30_000;
-  return 200_000 + block * 65_536;
-}
-
-/**
  * The default per-sandbox limits: an 8 GiB home, and every core but one, so a busy sandbox
  * always leaves one to the server (one core on a single-core host).
  */
@@ -194,11 +190,29 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     );
   }
   const log = tagLogLines(options.log ?? ((line: string) => console.error(line)));
-  const requireLimits = options.requireLimits ?? false;
-  const cgroups =
-    options.isolation === "none" ? undefined : (options.cgroups ?? detectCgroupDriver());
+  // The backend is made before the registry opens (its preflight may refuse the start), and
+  // uses the uid table only later, once sandboxes exist.
+  let uidTable: HostUidTable | undefined;
+  const uids = (): HostUidTable => {
+    if (!uidTable) throw new Error("the registry is not open yet");
+    return uidTable;
+  };
+  const backend = backendFactoryOf(options.isolation ?? "bubblewrap")({
+    dataDir,
+    log,
+    requireLimits: options.requireLimits ?? false,
+    diskQuota: options.diskQuota ?? true,
+    diskOvercommit: options.diskOvercommit ?? 1,
+    hostUids: {
+      claim: (id) => uids().claim(id),
+      uidOf: (id) => uids().uidOf(id),
+      release: (id) => uids().release(id),
+    },
+    ...(options.cgroups ? { cgroups: options.cgroups } : {}),
+    ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+  });
   // Before anything is opened: a refusal leaves nothing behind.
-  await checkCgroupLimits(cgroups, { requireLimits, log });
+  await backend.preflight?.();
   const registryReserve = options.registryReserve ?? defaultRegistryReserve;
   const db = openRegistry(dataDir, registryReserve);
   // Legitimate growth eats the reserve; it is refilled while the disk has room.
@@ -210,6 +224,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     }
   }, 60_000);
   reserveTimer.unref();
+  uidTable = createHostUidTable(db, uidBase, uidCount);
   const keys = createKeyStore(db);
   for (const { user, key } of parseApiKeyList(options.apiKeys ?? "")) {
     keys.add(user, digestApiKey(key));
@@ -221,17 +236,6 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     adminKey = generateApiKey();
     keys.add("admin", digestApiKey(adminKey));
   }
-  const backend =
-    options.isolation === "none"
-      ? createUnisolatedBackend({ log })
-      : createBubblewrapBackend({
-          log,
-          diskOvercommit: options.diskOvercommit ?? 1,
-          diskQuota: options.diskQuota ?? true,
-          requireLimits,
-          ...(cgroups ? { cgroups } : {}),
-          ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
-        });
   // Once, at start: what the host supports is decided here, never by one failed start.
   await backend.init?.();
   const manager = new SandboxManager(backend, {
@@ -249,10 +253,9 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
   const sandboxes = createSandboxService({
-    store: createSandboxStore(db, uidBase, uidCount),
+    store: createSandboxStore(db),
     sessions: sessionStore,
     control: manager,
-    sandboxesDir: join(dataDir, "sandboxes"),
     limits: { ...defaultLimits, ...options.limits },
     maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
     ...(options.createRate ? { createRate: options.createRate } : {}),

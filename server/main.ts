@@ -12,9 +12,10 @@ import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminCommandNames, runAdminCommand } from "./admin-commands.ts";
 import { createLuminaServer } from "./index.ts";
+import { backendFactories } from "./sandbox/backends.ts";
 import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
 import { isExecutable } from "./sandbox/storage.ts";
-import { hostUidBlockSize } from "./store/sandboxes.ts";
+import { hostUidBlockSize } from "./store/host-uids.ts";
 
 // Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
 // the largest uid setpriv and bwrap take.
@@ -109,8 +110,9 @@ async function main(): Promise<void> {
     }
   }
   const isolation = values.isolation ?? "bubblewrap";
-  if (isolation !== "bubblewrap" && isolation !== "none") {
-    fail(`--isolation must be 'bubblewrap' or 'none'\n${usage}`);
+  if (!backendFactories.has(isolation)) {
+    const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
+    fail(`--isolation must be ${kinds}\n${usage}`);
   }
   let bwrapPath: string | undefined;
   if (isolation === "bubblewrap") {
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
         1,
       );
     }
-  } else {
+  } else if (isolation === "none") {
     process.stderr.write(
       "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.\n",
     );

@@ -3,7 +3,7 @@
  * command runs in its own process and only writes the registry; the server that owns the
  * sandboxes finds the removal here: at start, then every few seconds.
  */
-import type { SandboxService } from "../http/sandbox-service.ts";
+import type { SandboxService } from "../sandboxes/service.ts";
 import type { KeyStore } from "../store/keys.ts";
 
 /** How often a running server looks for removed users' sandboxes, in ms. */

@@ -1,10 +1,10 @@
 /** What the HTTP layer is built from. */
 
 import type { Authenticator } from "../auth/authenticate.ts";
+import type { SandboxService } from "../sandboxes/service.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
 import type { ReadRecordStore } from "../tools/context.ts";
 import type { ConnectionGuard } from "./connections.ts";
-import type { SandboxService } from "./sandbox-service.ts";
 
 /** Hono's environment: the authenticated user rides on the context. */
 export interface AppEnv {

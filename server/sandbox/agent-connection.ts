@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { AgentError } from "../agent/failure.ts";
 import type { AgentFailure, AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
 
@@ -15,7 +15,7 @@ interface Pending {
 
 type Answer = { id: number; result: unknown } | { id: number; error: AgentFailure };
 
-/** The server's end of an agent's stdio: numbered requests, cancels, and the answers. */
+/** The server's end of an agent's two streams: numbered requests, cancels, and the answers. */
 export interface AgentConnection {
   call<M extends AgentMethodName>(
     method: M,
@@ -32,6 +32,8 @@ export interface AgentConnection {
 export interface ConnectOptions {
   /** Where a protocol violation is reported. @default console.error */
   log?: (line: string) => void;
+  /** Names the agent in log lines (a pid, a pod). @default "agent" */
+  label?: string;
 }
 
 /** Checks one answer line's shape; returns the answer, or why it is not one. */
@@ -60,13 +62,18 @@ function parseAnswer(text: string): Answer | string {
 }
 
 /**
- * Speaks the agent protocol over a child process's stdin and stdout. The agent shares its uid
- * with user commands, which can take over its stdout: every line is untrusted, and any line
- * that breaks the protocol closes the connection (the runtime then stops the sandbox).
+ * Speaks the agent protocol over two streams: `input` carries requests to the agent, `output`
+ * its answers (a child's stdin and stdout, or a socket or exec stream's two halves). The agent
+ * shares its uid with user commands, which can take over its output: every line is untrusted,
+ * and any line that breaks the protocol closes the connection (the runtime then stops the
+ * sandbox). Ending the agent is the runtime's job, never the connection's.
  */
-export function connectAgent(child: ChildProcess, options: ConnectOptions = {}): AgentConnection {
-  const { stdin, stdout } = child;
-  if (!stdin || !stdout) throw new Error("the agent must be spawned with piped stdin and stdout");
+export function connectAgent(
+  input: Writable,
+  output: Readable,
+  options: ConnectOptions = {},
+): AgentConnection {
+  const label = options.label ?? "agent";
   const log = options.log ?? ((line: string) => console.error(line));
   const pending = new Map<number, Pending>();
   // Cancelled calls the agent will still answer once; such an answer is expected, not forged.
@@ -89,14 +96,14 @@ export function connectAgent(child: ChildProcess, options: ConnectOptions = {}):
 
   function violate(reason: string): void {
     if (isClosed) return;
-    log(`agent pid ${child.pid ?? "?"} broke the protocol (${reason}); stopping its sandbox`);
+    log(`${label} broke the protocol (${reason}); stopping its sandbox`);
     close(
       new AgentError(
         "unavailable",
         "the sandbox broke the agent protocol and was stopped; try again",
       ),
     );
-    stdout?.destroy(); // Read nothing more from it.
+    output.destroy(); // Read nothing more from it.
   }
 
   function onLine(line: Buffer): void {
@@ -120,7 +127,7 @@ export function connectAgent(child: ChildProcess, options: ConnectOptions = {}):
   // A line splitter with a cap: readline would buffer an endless line without bound.
   let partial: Buffer[] = [];
   let partialBytes = 0;
-  stdout.on("data", (chunk: Buffer) => {
+  output.on("data", (chunk: Buffer) => {
     try {
       let start = 0;
       while (!isClosed) {
@@ -147,12 +154,12 @@ export function connectAgent(child: ChildProcess, options: ConnectOptions = {}):
       violate(`a line the server could not handle: ${(error as Error).message}`);
     }
   });
-  stdout.on("error", () => {});
-  stdout.on("close", () =>
+  output.on("error", () => {});
+  output.on("close", () =>
     close(new AgentError("unavailable", "the sandbox stopped while the call ran; try again")),
   );
   // A write to an agent that just died must not crash the server.
-  stdin.on("error", () => {});
+  input.on("error", () => {});
 
   function call<M extends AgentMethodName>(
     method: M,
@@ -168,7 +175,7 @@ export function connectAgent(child: ChildProcess, options: ConnectOptions = {}):
       const onAbort = () => {
         if (!pending.delete(id)) return;
         cancelled.add(id);
-        stdin?.write(`${JSON.stringify({ cancel: id })}\n`);
+        input.write(`${JSON.stringify({ cancel: id })}\n`);
         reject(signal?.reason);
       };
       pending.set(id, {
@@ -182,7 +189,7 @@ export function connectAgent(child: ChildProcess, options: ConnectOptions = {}):
         },
       });
       signal?.addEventListener("abort", onAbort, { once: true });
-      stdin?.write(`${JSON.stringify({ id, method, params })}\n`);
+      input.write(`${JSON.stringify({ id, method, params })}\n`);
     });
   }
 

@@ -37,7 +37,13 @@ export async function runtimeFromProcess(
     else child.once("exit", () => resolve());
     child.once("error", () => resolve());
   });
-  const connection = connectAgent(child, options);
+  if (!child.stdin || !child.stdout) {
+    throw new Error("the agent must be spawned with piped stdin and stdout");
+  }
+  const connection = connectAgent(child.stdin, child.stdout, {
+    label: `agent pid ${child.pid ?? "?"}`,
+    ...options,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -1,9 +1,13 @@
 /**
  * The seam between the server and where sandboxes actually run. Today: bubblewrap on this
  * machine (and an unisolated mode for development); later: container pods on a cluster.
- * Everything above this interface speaks only to the agent through `SandboxRuntime.call`.
+ * Everything above this interface speaks only to the agent through `SandboxRuntime.call`, and
+ * knows a sandbox only by `SandboxSpec`: where its storage lives, which host uid it runs as and
+ * how its processes end are each backend's own business.
  */
 import type { AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
+import type { HostUidTable } from "../store/host-uids.ts";
+import type { CgroupDriver } from "./cgroup.ts";
 
 /** Resource limits applied to every process of one sandbox. */
 export interface SandboxLimits {
@@ -24,14 +28,14 @@ export interface SandboxLimits {
   maxCpus?: number;
 }
 
-/** What a backend needs to know to build one sandbox. */
+/** What the server tells a backend about one sandbox. */
 export interface SandboxSpec {
   /** The stable storage id of the sandbox (never the user-facing name). */
   id: string;
-  /** The host directory that holds the sandbox's persistent storage (its home lives below). */
-  storageDir: string;
-  /** The dedicated unprivileged host uid (and gid) the sandbox's processes run as. */
-  hostUid: number;
+  /** The user-facing name (labels, logs; never a path). */
+  name: string;
+  /** The user who owns the sandbox. */
+  user: string;
   limits: SandboxLimits;
 }
 
@@ -51,16 +55,64 @@ export interface SandboxRuntime {
 
 /** A place where sandboxes run. */
 export interface SandboxBackend {
-  /** A short name for logs (`bubblewrap`, `none`). */
+  /** A short name for logs and the `lease` answer (`bubblewrap`, `none`). */
   readonly kind: string;
+  /** Whether `SandboxLimits` bind here; false for a development backend that applies none. */
+  readonly enforcesLimits: boolean;
+  /**
+   * Whether every process a sandbox starts stays within reach (a cgroup, a pid namespace, a
+   * pod), so a killed command or a stop ends the whole tree, double forks and `setsid` included.
+   */
+  readonly containsProcesses: boolean;
+  /**
+   * Checks at server start, before the registry is opened, that this backend's limits can be
+   * applied; throws to refuse the start (`requireLimits`), else logs what is missing.
+   */
+  preflight?(): Promise<void>;
   /** Checks once, at server start, what this host supports (disk quotas); logs what it lacks. */
   init?(): Promise<void>;
+  /**
+   * Claims the storage of a new sandbox, right after its record is made. A synchronous
+   * implementation does it in the same tick, so no destroy can come in between.
+   */
+  create(spec: SandboxSpec): void | Promise<void>;
+  /** Whether the sandbox's storage is there (made by `create`; missing means its files were lost). */
+  hasStorage(spec: SandboxSpec): boolean | Promise<boolean>;
   /** Creates the sandbox's persistent storage if it does not exist yet. */
   prepare(spec: SandboxSpec): Promise<void>;
   /** Starts the sandbox and its agent; resolves once the agent answers. */
   start(spec: SandboxSpec): Promise<SandboxRuntime>;
-  /** Deletes the sandbox's storage for good (the sandbox must be stopped). */
+  /**
+   * Deletes the sandbox's storage for good (the sandbox must be stopped), and only then frees
+   * what else it held (a local backend's host uid); a failed destroy frees nothing.
+   */
   destroy(spec: SandboxSpec): Promise<void>;
   /** Releases what the backend holds for its sandboxes (mounted disk images); after every stop. */
   close?(): Promise<void>;
 }
+
+/** What every backend factory gets from the server. */
+export interface BackendContext {
+  /** The server's data directory: a backend keeps what it stores on this host below it. */
+  dataDir: string;
+  /** Where log lines go. */
+  log: (line: string) => void;
+  /** Refuse to run without every limit (see `LuminaServerOptions.requireLimits`). */
+  requireLimits: boolean;
+  /** Whether new sandboxes get a disk quota. */
+  diskQuota: boolean;
+  /** How many times the free space disk images may promise. */
+  diskOvercommit: number;
+  /**
+   * The registry's table of host uids, for a backend that runs each sandbox as a local user:
+   * it claims one in `create` and frees it once its `destroy` finished. Others ignore it.
+   */
+  hostUids: HostUidTable;
+  /** The bwrap binary, for the bubblewrap backend. */
+  bwrapPath?: string;
+  /** The cgroup driver, for backends that use this host's cgroups. */
+  cgroups?: CgroupDriver;
+}
+
+/** Builds a backend for one server. */
+export type BackendFactory = (context: BackendContext) => SandboxBackend;

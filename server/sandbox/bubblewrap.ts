@@ -18,22 +18,30 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
-import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
-import { type CgroupDriver, createSandboxCgroups } from "./cgroup.ts";
+import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { type CgroupDriver, checkCgroupLimits, createSandboxCgroups } from "./cgroup.ts";
 import { detectCgroupDriver } from "./cgroup-probe.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
-import { checkSpec, homeDirOf, isExecutable, storageSteps } from "./storage.ts";
+import {
+  checkSpec,
+  type HostPlacement,
+  type HostSandbox,
+  homeDirOf,
+  isExecutable,
+  storageSteps,
+} from "./storage.ts";
 
 /** Where the agent bundle appears inside every sandbox. */
 export const agentPathInside = "/opt/lumina/agent.mjs";
 
 /** Options of the bubblewrap backend. */
-export interface BubblewrapOptions {
+export interface BubblewrapOptions extends HostPlacement {
   /** The bwrap binary. @default "/usr/bin/bwrap" */
   bwrapPath?: string;
   /** The Node binary run inside (it lives under the read-only `/usr`). @default "/usr/bin/node" */
@@ -96,7 +104,7 @@ export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise
  * through `--args 3`, never its command line: `/proc/1/cmdline` inside is bwrap's own.
  */
 export function bwrapArgs(
-  spec: SandboxSpec,
+  spec: HostSandbox,
   agentBundle: string,
   extra: readonly string[] = [],
 ): string[] {
@@ -167,7 +175,7 @@ export function bwrapArgs(
 }
 
 /** Creates the bubblewrap backend. */
-export function createBubblewrapBackend(options: BubblewrapOptions = {}): SandboxBackend {
+export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBackend {
   const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
@@ -176,14 +184,20 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
     enabled: options.diskQuota ?? true,
     overcommit: options.diskOvercommit ?? 1,
   });
-  const storage = storageSteps(true, disks);
+  const storage = storageSteps(options, true, disks);
   const cgroupDriver = options.cgroups ?? detectCgroupDriver();
   const requireLimits = options.requireLimits ?? false;
   return {
     kind: "bubblewrap",
+    enforcesLimits: true,
+    containsProcesses: true,
+    preflight: async () => void (await checkCgroupLimits(cgroupDriver, { requireLimits, log })),
     init: disks.probe,
+    create: storage.create,
+    hasStorage: storage.hasStorage,
     prepare: storage.prepare,
-    async start(spec): Promise<SandboxRuntime> {
+    async start(sandbox): Promise<SandboxRuntime> {
+      const spec = storage.place(sandbox);
       checkSpec(spec);
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
@@ -242,3 +256,16 @@ export function createBubblewrapBackend(options: BubblewrapOptions = {}): Sandbo
     close: storage.close,
   };
 }
+
+/** The bubblewrap backend as the server builds it: storage below `<dataDir>/sandboxes`. */
+export const bubblewrapBackendFactory: BackendFactory = (context) =>
+  createBubblewrapBackend({
+    sandboxesDir: join(context.dataDir, "sandboxes"),
+    hostUids: context.hostUids,
+    log: context.log,
+    diskOvercommit: context.diskOvercommit,
+    diskQuota: context.diskQuota,
+    requireLimits: context.requireLimits,
+    ...(context.cgroups ? { cgroups: context.cgroups } : {}),
+    ...(context.bwrapPath ? { bwrapPath: context.bwrapPath } : {}),
+  });

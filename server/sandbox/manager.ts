@@ -43,6 +43,16 @@ export class SandboxManager {
     this.#log = options.log ?? ((line: string) => console.error(line));
   }
 
+  /** Claims the storage of a new sandbox (the backend's `create`). */
+  create(spec: SandboxSpec): void | Promise<void> {
+    return this.backend.create(spec);
+  }
+
+  /** Whether the sandbox's storage is there (the backend's `hasStorage`). */
+  hasStorage(spec: SandboxSpec): boolean | Promise<boolean> {
+    return this.backend.hasStorage(spec);
+  }
+
   /** Returns the running sandbox, starting it (after preparing its storage) if needed. */
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime> {
     if (this.#destroyed.has(spec.id)) return Promise.reject(deletedError());

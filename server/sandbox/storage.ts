@@ -4,21 +4,62 @@
  * can traverse into it. With a disk quota, `home` is the mount point of `<storageDir>/disk.img`
  * (server/sandbox/disk.ts).
  */
-import { constants } from "node:fs";
+import { constants, existsSync, mkdirSync } from "node:fs";
 import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { SandboxSpec } from "./backend.ts";
+import { AgentError } from "../agent/failure.ts";
+import type { HostUidTable } from "../store/host-uids.ts";
+import type { SandboxLimits, SandboxSpec } from "./backend.ts";
 import type { DiskImages } from "./disk.ts";
 
 const storageIdPattern = /^[A-Za-z0-9_-]{1,100}$/;
 
+/** A sandbox placed on this host: where its storage lives and which host uid it runs as. */
+export interface HostSandbox {
+  /** The stable storage id of the sandbox. */
+  id: string;
+  /** The host directory that holds the sandbox's persistent storage (its home lives below). */
+  storageDir: string;
+  /** The dedicated unprivileged host uid (and gid) the sandbox's processes run as. */
+  hostUid: number;
+  limits: SandboxLimits;
+}
+
+/** How a local backend places sandboxes on this host. */
+export interface HostPlacement {
+  /** The host directory below which each sandbox's storage dir (named by its id) lives. */
+  sandboxesDir: string;
+  /** The host uid each sandbox holds, claimed by `create` and freed by `destroy`. */
+  hostUids: HostUidTable;
+}
+
+/** The host directory of a sandbox's storage; refuses an id that is not a plain name. */
+function storageDirOf(spec: SandboxSpec, placement: HostPlacement): string {
+  if (!storageIdPattern.test(spec.id))
+    throw new Error(`bad sandbox storage id ${JSON.stringify(spec.id)}`);
+  return join(placement.sandboxesDir, spec.id);
+}
+
+/** The host storage dir and host uid of a sandbox; refuses an id without a uid. */
+export function placeOnHost(spec: SandboxSpec, placement: HostPlacement): HostSandbox {
+  const storageDir = storageDirOf(spec, placement);
+  const hostUid = placement.hostUids.uidOf(spec.id);
+  if (hostUid === undefined) {
+    throw new AgentError(
+      "unavailable",
+      `sandbox '${spec.name}' holds no host uid on this server; destroy it and create it again`,
+    );
+  }
+  return { id: spec.id, storageDir, hostUid, limits: spec.limits };
+}
+
 /** The host path of the sandbox's `/home/user`. */
-export function homeDirOf(spec: SandboxSpec): string {
+export function homeDirOf(spec: HostSandbox): string {
   return join(spec.storageDir, "home");
 }
 
 /** Refuses a spec that could turn into a bwrap option or run sandboxed code as root. */
-export function checkSpec(spec: SandboxSpec): void {
+export function checkSpec(spec: HostSandbox): void {
   if (!storageIdPattern.test(spec.id))
     throw new Error(`bad sandbox storage id ${JSON.stringify(spec.id)}`);
   if (!Number.isInteger(spec.hostUid) || spec.hostUid <= 0 || spec.hostUid > 0xfffffffe) {
@@ -33,7 +74,7 @@ export function checkSpec(spec: SandboxSpec): void {
  * others (`o+x`, never `o+r`): names inside stay unlistable, and each storage dir is 0700.
  */
 export async function prepareStorage(
-  spec: SandboxSpec,
+  spec: HostSandbox,
   owned: boolean,
   disks?: DiskImages,
 ): Promise<void> {
@@ -58,21 +99,26 @@ async function allowTraversal(dir: string): Promise<void> {
   }
 }
 
-/** Deletes the storage for good (symlinks inside are removed, never followed). */
-export async function destroyStorage(spec: SandboxSpec, disks?: DiskImages): Promise<void> {
-  checkSpec(spec);
+/** Deletes the storage dir for good (symlinks inside are removed, never followed). */
+export async function destroyStorage(storageDir: string, disks?: DiskImages): Promise<void> {
   // Unmounted first: the image (and its loop device) go with the directory.
-  await disks?.unmount(homeDirOf(spec));
-  await rm(spec.storageDir, { recursive: true, force: true });
+  await disks?.unmount(join(storageDir, "home"));
+  await rm(storageDir, { recursive: true, force: true });
 }
 
-/** A backend's storage steps (see `storageSteps`). */
+/** A backend's storage steps (see `storageSteps`), on the spec the server passes. */
 export interface StorageSteps {
+  /** The sandbox's place on this host. */
+  place(spec: SandboxSpec): HostSandbox;
+  /** Makes the storage dir of a new sandbox, synchronously (the backend's `create`). */
+  create(spec: SandboxSpec): void;
+  /** Whether the storage dir is there (the backend's `hasStorage`). */
+  hasStorage(spec: SandboxSpec): boolean;
   /** Creates the storage (the backend's `prepare`). */
   prepare(spec: SandboxSpec): Promise<void>;
   /** Creates the storage unless `prepare` just did (called by the backend's `start`). */
-  ensure(spec: SandboxSpec): Promise<void>;
-  /** Deletes the storage for good (the backend's `destroy`). */
+  ensure(spec: HostSandbox): Promise<void>;
+  /** Deletes the storage for good, then frees the host uid (the backend's `destroy`). */
   destroy(spec: SandboxSpec): Promise<void>;
   /** Unmounts every disk image (the backend's `close`, once every sandbox stopped). */
   close(): Promise<void>;
@@ -83,11 +129,28 @@ export interface StorageSteps {
  * `prepare` lets `start` skip a second full pass, while a `start` on its own still prepares.
  * With `disks`, homes get a disk quota (`limits.diskSize`).
  */
-export function storageSteps(owned: boolean, disks?: DiskImages): StorageSteps {
+export function storageSteps(
+  placement: HostPlacement,
+  owned: boolean,
+  disks?: DiskImages,
+): StorageSteps {
   const justPrepared = new Set<string>();
+  const place = (spec: SandboxSpec) => placeOnHost(spec, placement);
   return {
+    place,
+    create(spec) {
+      const dir = storageDirOf(spec, placement);
+      placement.hostUids.claim(spec.id);
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (error) {
+        placement.hostUids.release(spec.id);
+        throw error;
+      }
+    },
+    hasStorage: (spec) => existsSync(storageDirOf(spec, placement)),
     async prepare(spec) {
-      await prepareStorage(spec, owned, disks);
+      await prepareStorage(place(spec), owned, disks);
       justPrepared.add(spec.id);
     },
     async ensure(spec) {
@@ -96,7 +159,10 @@ export function storageSteps(owned: boolean, disks?: DiskImages): StorageSteps {
     },
     async destroy(spec) {
       justPrepared.delete(spec.id);
-      await destroyStorage(spec, disks);
+      // By its path alone: a sandbox whose uid claim never happened still has storage to remove.
+      await destroyStorage(storageDirOf(spec, placement), disks);
+      // Last: only now does the uid own nothing of this sandbox, so it may be handed out again.
+      placement.hostUids.release(spec.id);
     },
     async close() {
       await disks?.unmountAll();

@@ -7,28 +7,40 @@
  * client code works. Any other absolute path is the host's own path, unprotected. Shells run
  * with `HOME` set to the host home. Nothing here is a security boundary.
  */
+import { join } from "node:path";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
-import type { SandboxBackend, SandboxRuntime } from "./backend.ts";
+import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { checkCgroupLimits } from "./cgroup.ts";
 import { spawnChild } from "./spawn-child.ts";
-import { checkSpec, homeDirOf, storageSteps } from "./storage.ts";
+import { checkSpec, type HostPlacement, homeDirOf, storageSteps } from "./storage.ts";
 
 /** Options of the unisolated backend. */
-export interface UnisolatedOptions {
+export interface UnisolatedOptions extends HostPlacement {
   /** The Node binary that runs the agent. @default process.execPath */
   nodePath?: string;
   /** Where the server's log lines go. @default console.error */
   log?: (line: string) => void;
+  /** Refuse to start the server: no limit can be applied here. @default false */
+  requireLimits?: boolean;
 }
 
 /** Creates the unisolated (development-only) backend. */
-export function createUnisolatedBackend(options: UnisolatedOptions = {}): SandboxBackend {
+export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBackend {
   const nodePath = options.nodePath ?? process.execPath;
-  const storage = storageSteps(false);
+  const storage = storageSteps(options, false);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const requireLimits = options.requireLimits ?? false;
   return {
     kind: "none",
+    enforcesLimits: false,
+    containsProcesses: false,
+    preflight: async () => void (await checkCgroupLimits(undefined, { requireLimits, log })),
+    create: storage.create,
+    hasStorage: storage.hasStorage,
     prepare: storage.prepare,
-    async start(spec): Promise<SandboxRuntime> {
+    async start(sandbox): Promise<SandboxRuntime> {
+      const spec = storage.place(sandbox);
       checkSpec(spec);
       await storage.ensure(spec);
       const home = homeDirOf(spec);
@@ -51,3 +63,12 @@ export function createUnisolatedBackend(options: UnisolatedOptions = {}): Sandbo
     destroy: storage.destroy,
   };
 }
+
+/** The unisolated backend as the server builds it: storage below `<dataDir>/sandboxes`. */
+export const unisolatedBackendFactory: BackendFactory = (context) =>
+  createUnisolatedBackend({
+    sandboxesDir: join(context.dataDir, "sandboxes"),
+    hostUids: context.hostUids,
+    log: context.log,
+    requireLimits: context.requireLimits,
+  });

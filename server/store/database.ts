@@ -33,11 +33,14 @@ CREATE TABLE IF NOT EXISTS sandboxes (
   id TEXT PRIMARY KEY,
   user TEXT NOT NULL,
   name TEXT NOT NULL,
-  host_uid INTEGER NOT NULL UNIQUE,
   created_at TEXT NOT NULL,
   eager INTEGER NOT NULL,
   state TEXT NOT NULL DEFAULT 'active',
   UNIQUE (user, name)
+);
+CREATE TABLE IF NOT EXISTS host_uids (
+  sandbox_id TEXT PRIMARY KEY,
+  host_uid INTEGER NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS tool_sessions (
   key TEXT PRIMARY KEY,
@@ -78,6 +81,7 @@ export function openRegistry(
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.exec(schema);
   addMissingColumns(db);
+  moveHostUids(db);
   // Side files left by an older server, created before the database file was private.
   for (const side of ["-wal", "-shm", "-journal"]) {
     if (existsSync(path + side)) chmodSync(path + side, 0o600);
@@ -92,6 +96,33 @@ function addMissingColumns(db: RegistryDatabase): void {
   if (!columns.some((column) => column.name === "state")) {
     db.exec("ALTER TABLE sandboxes ADD COLUMN state TEXT NOT NULL DEFAULT 'active'");
   }
+}
+
+/**
+ * Moves the host uids of a registry made by an older server out of `sandboxes` into the
+ * backends' own `host_uids` table, in one transaction (SQLite cannot drop a UNIQUE column, so
+ * `sandboxes` is rebuilt).
+ */
+function moveHostUids(db: RegistryDatabase): void {
+  const columns = db.prepare("PRAGMA table_info(sandboxes)").all() as { name: string }[];
+  if (!columns.some((column) => column.name === "host_uid")) return;
+  db.transaction(() => {
+    db.exec(`
+      INSERT OR IGNORE INTO host_uids (sandbox_id, host_uid) SELECT id, host_uid FROM sandboxes;
+      CREATE TABLE sandboxes_moved (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        eager INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'active',
+        UNIQUE (user, name)
+      );
+      INSERT INTO sandboxes_moved (id, user, name, created_at, eager, state)
+        SELECT id, user, name, created_at, eager, state FROM sandboxes;
+      DROP TABLE sandboxes;
+      ALTER TABLE sandboxes_moved RENAME TO sandboxes;`);
+  }).immediate();
 }
 
 /**

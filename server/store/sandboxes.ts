@@ -1,4 +1,4 @@
-/** Sandbox records: who owns which name, its storage id and its dedicated host uid. */
+/** Sandbox records: who owns which name and its storage id. */
 import { randomBytes } from "node:crypto";
 import { AgentError } from "../agent/failure.ts";
 import type { RegistryDatabase } from "./database.ts";
@@ -10,14 +10,13 @@ export interface SandboxRecord {
   id: string;
   user: string;
   name: string;
-  hostUid: number;
   createdAt: string;
   eager: boolean;
 }
 
 /**
  * The sandbox registry. A record is `active` until its destroy starts, then `destroying` (no
- * longer found or listed, its host uid still reserved) until `remove` deletes it.
+ * longer found or listed, its name still taken) until `remove` deletes it.
  */
 export interface SandboxStore {
   /**
@@ -35,7 +34,7 @@ export interface SandboxStore {
   listDestroying(): SandboxRecord[];
   /** Marks a record as being destroyed: from now on it is not found, only finished. */
   markDestroying(id: string): void;
-  /** Deletes the record and frees its host uid: only once its processes and storage are gone. */
+  /** Deletes the record: only once its processes and storage are gone. */
   remove(id: string): void;
 }
 
@@ -43,7 +42,6 @@ interface SandboxRow {
   id: string;
   user: string;
   name: string;
-  host_uid: number;
   created_at: string;
   eager: number;
 }
@@ -53,27 +51,13 @@ function toRecord(row: SandboxRow): SandboxRecord {
     id: row.id,
     user: row.user,
     name: row.name,
-    hostUid: row.host_uid,
     createdAt: row.created_at,
     eager: row.eager === 1,
   };
 }
 
-/** How many host uids one data directory may hand out: one block of 65536. */
-export const hostUidBlockSize = 65_536;
-
-/**
- * Creates the sandbox store. A new sandbox gets the lowest uid of
- * `[hostUidBase, hostUidBase + hostUidCount)` that no record holds. A record keeps its uid until
- * `remove`, which runs only once the sandbox's processes and files are gone, so a reused uid
- * never owns anything of its previous sandbox. Past the range lies another data directory's
- * block: with every uid held, creating a sandbox is refused (503).
- */
-export function createSandboxStore(
-  db: RegistryDatabase,
-  hostUidBase: number,
-  hostUidCount = hostUidBlockSize,
-): SandboxStore {
+/** Creates the sandbox store. */
+export function createSandboxStore(db: RegistryDatabase): SandboxStore {
   const selectAny = db.prepare("SELECT * FROM sandboxes WHERE user = ? AND name = ?");
   const selectOne = db.prepare(
     "SELECT * FROM sandboxes WHERE user = ? AND name = ? AND state = 'active'",
@@ -83,18 +67,10 @@ export function createSandboxStore(
   );
   const selectByState = db.prepare("SELECT * FROM sandboxes WHERE state = ? ORDER BY created_at");
   const insert = db.prepare(
-    "INSERT INTO sandboxes (id, user, name, host_uid, created_at, eager, state) VALUES (?, ?, ?, ?, ?, ?, 'active')",
+    "INSERT INTO sandboxes (id, user, name, created_at, eager, state) VALUES (?, ?, ?, ?, ?, 'active')",
   );
   const markDestroying = db.prepare("UPDATE sandboxes SET state = 'destroying' WHERE id = ?");
   const del = db.prepare("DELETE FROM sandboxes WHERE id = ?");
-  // The lowest uid of the range that no record holds: the base itself or just above a held one.
-  const lowestFreeUid = db.prepare(`
-    SELECT MIN(candidate) AS uid FROM (
-      SELECT @base AS candidate
-      UNION ALL
-      SELECT host_uid + 1 FROM sandboxes WHERE host_uid >= @base AND host_uid < @end
-    ) WHERE candidate < @end AND candidate NOT IN (SELECT host_uid FROM sandboxes)`);
-  const end = hostUidBase + hostUidCount;
   const create = db.transaction((user: string, name: string, eager: boolean) => {
     const existing = selectAny.get(user, name) as (SandboxRow & { state: string }) | undefined;
     if (existing?.state === "destroying") {
@@ -104,22 +80,14 @@ export function createSandboxStore(
       );
     }
     if (existing) return undefined;
-    const free = lowestFreeUid.get({ base: hostUidBase, end }) as { uid: number | null };
-    if (free.uid === null) {
-      throw new AgentError(
-        "unavailable",
-        `no sandbox host uid left: all ${hostUidCount} uids of this server's block (from ${hostUidBase}) belong to existing sandboxes; destroy sandboxes no longer needed, or an operator can start the server on a fresh block with --host-uid-base`,
-      );
-    }
     const record: SandboxRecord = {
       id: randomBytes(12).toString("hex"),
       user,
       name,
-      hostUid: free.uid,
       createdAt: new Date().toISOString(),
       eager,
     };
-    insert.run(record.id, user, name, record.hostUid, record.createdAt, eager ? 1 : 0);
+    insert.run(record.id, user, name, record.createdAt, eager ? 1 : 0);
     return record;
   });
   const byState = (state: string) => (selectByState.all(state) as SandboxRow[]).map(toRecord);

@@ -19,7 +19,7 @@ export async function startPlainAgent(home: string): Promise<PlainAgent> {
     cwd: home,
     env: { HOME: home, PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" },
   });
-  const connection = connectAgent(child);
+  const connection = connectAgent(child.stdin, child.stdout, { label: `agent pid ${child.pid}` });
   return {
     ...connection,
     pid: child.pid!,

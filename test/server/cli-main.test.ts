@@ -184,6 +184,12 @@ describe("the server command line", () => {
     expect(run.stderr()).toContain("--isolation none");
   });
 
+  it("refuses an --isolation no backend is registered for, naming the registered ones", async () => {
+    const run = runCli(["--port", "0", "--data", await tempDir(), "--isolation", "pods"]);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain("--isolation must be 'bubblewrap' or 'none'");
+  });
+
   it("runs with --isolation none and warns on every start", async () => {
     const data = await tempDir();
     for (let start = 0; start < 2; start++) {

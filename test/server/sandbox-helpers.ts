@@ -12,6 +12,7 @@ import type { SandboxRuntime, SandboxSpec } from "../../server/sandbox/backend.t
 import { createBubblewrapBackend } from "../../server/sandbox/bubblewrap.ts";
 import { SandboxManager } from "../../server/sandbox/manager.ts";
 import { createStartedCommandBook } from "../../server/sessions/started-commands.ts";
+import type { HostUidTable } from "../../server/store/host-uids.ts";
 import type { FileStamp, ReadRecordStore, ToolContext } from "../../server/tools/context.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { randomSandboxName, type TestServer } from "../support/server.ts";
@@ -72,9 +73,18 @@ export function memoryReadRecords(): ReadRecordStore {
   };
 }
 
+/** A host uid table that holds one uid for every sandbox (tests that start one sandbox). */
+export function fixedHostUid(uid: number): HostUidTable {
+  return { claim: () => uid, uidOf: () => uid, release() {} };
+}
+
 /** A sandbox started directly on the bubblewrap backend, with its own temp storage and uid. */
 export interface DirectSandbox {
   spec: SandboxSpec;
+  /** The host directory of the sandbox's storage. */
+  storageDir: string;
+  /** The host uid the sandbox runs as. */
+  hostUid: number;
   manager: SandboxManager;
   runtime: SandboxRuntime;
   /** A tool context for calling server/tools functions on this sandbox. */
@@ -85,11 +95,12 @@ export interface DirectSandbox {
 /** Starts a sandbox straight on the bubblewrap backend. */
 export async function startDirectSandbox(): Promise<DirectSandbox> {
   const root = await mkdtemp(join(tmpdir(), "lumina-direct-"));
+  // A uid no server hands out (their blocks end below 1_966_347_776).
+  const hostUid = 2_000_000_000 + randomInt(100_000_000);
   const spec: SandboxSpec = {
     id: `direct-${randomInt(1e9)}`,
-    storageDir: join(root, "sandboxes", "s1"),
-    // A uid no server hands out (their blocks end below 1_966_347_776).
-    hostUid: 2_000_000_000 + randomInt(100_000_000),
+    name: "direct",
+    user: "test",
     limits: {
       maxProcesses: 128,
       maxFileSize: 64 * 1024 ** 2,
@@ -97,12 +108,17 @@ export async function startDirectSandbox(): Promise<DirectSandbox> {
       tmpSize: 32 * 1024 ** 2,
     },
   };
-  const manager = new SandboxManager(createBubblewrapBackend());
+  const sandboxesDir = join(root, "sandboxes");
+  const manager = new SandboxManager(
+    createBubblewrapBackend({ sandboxesDir, hostUids: fixedHostUid(hostUid) }),
+  );
   const runtime = await manager.ensureRunning(spec);
   const reads = memoryReadRecords();
   const started = createStartedCommandBook(100);
   return {
     spec,
+    storageDir: join(sandboxesDir, spec.id),
+    hostUid,
     manager,
     runtime,
     context: (sessionKey = "session") => ({

@@ -70,7 +70,7 @@ describe("SandboxManager on bubblewrap", () => {
     expect(manager.status(spec.id)).toBe("stopped");
     expect(livePids(spec.id)).toEqual([]);
     await manager.destroy(spec);
-    expect(existsSync(spec.storageDir)).toBe(false);
+    expect(existsSync(sandbox.storageDir)).toBe(false);
   });
 
   it("notices an agent that died, and the next call starts it afresh", async () => {
@@ -101,8 +101,8 @@ describe("a server killed with -9", () => {
     await writeFile(
       script,
       `import { createBubblewrapBackend } from ${JSON.stringify(join(root, "server/sandbox/bubblewrap.ts"))};
-const backend = createBubblewrapBackend();
-const spec = { id: ${JSON.stringify(id)}, storageDir: ${JSON.stringify(join(dir, "s"))}, hostUid: 399999,
+const backend = createBubblewrapBackend({ sandboxesDir: ${JSON.stringify(dir)}, hostUids: { claim: () => 399999, uidOf: () => 399999, release() {} } });
+const spec = { id: ${JSON.stringify(id)}, name: "kill9", user: "test",
   limits: { maxProcesses: 64, maxFileSize: 1e8, maxMemory: 1e9, tmpSize: 1e7 } };
 const runtime = await backend.start(spec);
 await runtime.call("ping", {});

@@ -18,6 +18,7 @@ import type { SpawnFunction } from "../../server/sandbox/spawn-child.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { randomSandboxName } from "../support/server.ts";
 import { openIdleConnections } from "./connection-helpers.ts";
+import { fixedHostUid } from "./sandbox-helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -54,11 +55,17 @@ describe("a spawn that fails", () => {
         release();
       }
     };
-    const backend = createBubblewrapBackend({ log: () => {}, spawn: spawnWithoutDescriptors });
+    const hostUid = 2_000_000_000 + randomInt(100_000_000);
+    const backend = createBubblewrapBackend({
+      sandboxesDir: dir,
+      hostUids: fixedHostUid(hostUid),
+      log: () => {},
+      spawn: spawnWithoutDescriptors,
+    });
     const spec: SandboxSpec = {
       id: `emfile-${randomInt(1e9)}`,
-      storageDir: join(dir, "s1"),
-      hostUid: 2_000_000_000 + randomInt(100_000_000),
+      name: "emfile",
+      user: "test",
       limits: { ...defaultLimits, diskSize: 0 },
     };
     await backend.prepare(spec);

@@ -19,13 +19,16 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { SandboxSpec } from "../../server/sandbox/backend.ts";
+import type { DiskImages } from "../../server/sandbox/disk.ts";
 import { storageSteps } from "../../server/sandbox/storage.ts";
 import { openRegistry } from "../../server/store/database.ts";
+import { createHostUidTable } from "../../server/store/host-uids.ts";
 import { createSandboxStore } from "../../server/store/sandboxes.ts";
 import { randomSandboxName, startTestServer } from "../support/server.ts";
-import { newSandboxClient } from "./sandbox-helpers.ts";
+import { fixedHostUid, newSandboxClient } from "./sandbox-helpers.ts";
 
 const scratch: string[] = [];
 afterAll(async () => {
@@ -122,49 +125,92 @@ describe("the agent bundle and the generated /etc", () => {
 });
 
 describe("host uid blocks", () => {
-  it("the store refuses (unavailable) to hand out a uid past its block", async () => {
+  it("the uid table refuses (unavailable) to hand out a uid past its block", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lumina-uids-"));
     scratch.push(dir);
     const db = openRegistry(dir);
     try {
-      const store = createSandboxStore(db, 1_000_000, 2);
-      expect(store.create("u", "a", false)?.hostUid).toBe(1_000_000);
-      expect(store.create("u", "b", false)?.hostUid).toBe(1_000_001);
-      expect(() => store.create("u", "c", false)).toThrow(
+      const uids = createHostUidTable(db, 1_000_000, 2);
+      expect(uids.claim("a")).toBe(1_000_000);
+      expect(uids.claim("b")).toBe(1_000_001);
+      // A claim is idempotent: a sandbox keeps the uid it holds.
+      expect(uids.claim("a")).toBe(1_000_000);
+      expect(() => uids.claim("c")).toThrow(
         expect.objectContaining({ code: "unavailable", message: expect.stringContaining("uid") }),
       );
-      expect(store.get("u", "c")).toBeUndefined();
+      expect(uids.uidOf("c")).toBeUndefined();
       // A pinned fresh block (the operator's way out) hands out uids again.
-      expect(createSandboxStore(db, 2_000_000, 2).create("u", "c", false)?.hostUid).toBe(2_000_000);
+      expect(createHostUidTable(db, 2_000_000, 2).claim("c")).toBe(2_000_000);
     } finally {
       db.close();
     }
   });
 
-  it("the store hands a removed sandbox's uid out again, lowest first, never a destroying one's", async () => {
+  it("the uid table hands a released uid out again, lowest first, never a held one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lumina-uids-"));
     scratch.push(dir);
     const db = openRegistry(dir);
     try {
-      const store = createSandboxStore(db, 1_000_000, 4);
-      const made = ["a", "b", "c", "d"].map((name) => store.create("u", name, false)!);
-      expect(made.map((record) => record.hostUid)).toEqual([
+      const uids = createHostUidTable(db, 1_000_000, 4);
+      expect(["a", "b", "c", "d"].map((id) => uids.claim(id))).toEqual([
         1_000_000, 1_000_001, 1_000_002, 1_000_003,
       ]);
-      store.markDestroying(made[0]!.id);
-      store.markDestroying(made[2]!.id);
-      // Being destroyed: no longer found, but its uid may still own files and processes.
-      expect(store.get("u", "a")).toBeUndefined();
-      expect(() => store.create("u", "e", false)).toThrow(
-        expect.objectContaining({ code: "unavailable" }),
-      );
-      expect(() => store.create("u", "a", false)).toThrow(
-        expect.objectContaining({ code: "conflict" }),
-      );
-      store.remove(made[2]!.id);
-      store.remove(made[0]!.id);
-      expect(store.create("u", "e", false)?.hostUid).toBe(1_000_000);
-      expect(store.create("u", "f", false)?.hostUid).toBe(1_000_002);
+      // Held until its backend's destroy finished: it may still own files and processes.
+      expect(() => uids.claim("e")).toThrow(expect.objectContaining({ code: "unavailable" }));
+      uids.release("c");
+      uids.release("a");
+      expect(uids.claim("e")).toBe(1_000_000);
+      expect(uids.claim("f")).toBe(1_000_002);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a local backend frees a sandbox's uid only once its destroy finished", async () => {
+    const root = await mkdtemp(join(tmpdir(), "lumina-uids-"));
+    scratch.push(root);
+    const db = openRegistry(root);
+    try {
+      const uids = createHostUidTable(db, 1_000_000, 1);
+      let unmountFails = true;
+      // Only the unmount of a storage step can fail on demand here (root removes anything).
+      const disks = {
+        mountHome: async () => {},
+        unmount: async () => {
+          if (unmountFails) throw new Error("the image is busy");
+        },
+        unmountAll: async () => {},
+      } as unknown as DiskImages;
+      const placement = { sandboxesDir: join(root, "sandboxes"), hostUids: uids };
+      const steps = storageSteps(placement, false, disks);
+      const limits = { maxProcesses: 8, maxFileSize: 1024, maxMemory: 1024 ** 3, tmpSize: 1024 };
+      const spec: SandboxSpec = { id: "s1", name: "a", user: "u", limits };
+      steps.create(spec);
+      expect(uids.uidOf("s1")).toBe(1_000_000);
+      await expect(steps.destroy(spec)).rejects.toThrow("busy");
+      expect(() => uids.claim("s2")).toThrow(expect.objectContaining({ code: "unavailable" }));
+      unmountFails = false;
+      await steps.destroy(spec);
+      expect(uids.claim("s2")).toBe(1_000_000);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a registry made by an older server keeps each sandbox's uid (moved to host_uids)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lumina-uids-"));
+    scratch.push(dir);
+    const old = new Database(join(dir, "lumina.db"));
+    old.exec(`CREATE TABLE sandboxes (id TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL,
+      host_uid INTEGER NOT NULL UNIQUE, created_at TEXT NOT NULL, eager INTEGER NOT NULL,
+      UNIQUE (user, name));
+      INSERT INTO sandboxes VALUES ('s1', 'u', 'a', 1000005, '2026-01-01T00:00:00.000Z', 0);`);
+    old.close();
+    const db = openRegistry(dir);
+    try {
+      expect(createHostUidTable(db, 1_000_000, 8).uidOf("s1")).toBe(1_000_005);
+      expect(createSandboxStore(db).get("u", "a")).toMatchObject({ id: "s1", eager: false });
+      expect(createSandboxStore(db).create("u", "b", false)).toMatchObject({ name: "b" });
     } finally {
       db.close();
     }
@@ -199,21 +245,23 @@ describe("storage preparation", () => {
     scratch.push(root);
     const spec: SandboxSpec = {
       id: `prep-${randomInt(1e9)}`,
-      storageDir: join(root, "s1"),
-      hostUid: 2_100_000_000 + randomInt(1_000_000),
+      name: "prep",
+      user: "test",
       limits: { maxProcesses: 8, maxFileSize: 1024, maxMemory: 1024 ** 3, tmpSize: 1024 ** 2 },
     };
-    const steps = storageSteps(true);
+    const hostUid = 2_100_000_000 + randomInt(1_000_000);
+    const steps = storageSteps({ sandboxesDir: root, hostUids: fixedHostUid(hostUid) }, true);
+    const placed = steps.place(spec);
     await steps.prepare(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o700);
     // A mark only a second full pass would undo.
-    await chmod(spec.storageDir, 0o711);
-    await steps.ensure(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o711);
-    await steps.ensure(spec);
-    expect((await stat(spec.storageDir)).mode & 0o777).toBe(0o700);
+    await chmod(placed.storageDir, 0o711);
+    await steps.ensure(placed);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o711);
+    await steps.ensure(placed);
+    expect((await stat(placed.storageDir)).mode & 0o777).toBe(0o700);
     await steps.destroy(spec);
-    await steps.ensure(spec);
-    expect((await stat(join(spec.storageDir, "home"))).uid).toBe(spec.hostUid);
+    await steps.ensure(placed);
+    expect((await stat(join(placed.storageDir, "home"))).uid).toBe(hostUid);
   });
 });

@@ -2,16 +2,18 @@
  * Sandboxes as users see them: the registry's records joined with the manager's view of what
  * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { AgentError } from "../agent/failure.ts";
+import { createRateLimit, type RateLimitOptions } from "../http/rate-limit.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
-import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
-/** What the HTTP layer needs of `SandboxManager` (server/sandbox/manager.ts). */
+/** What the sandbox service needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
+  /** Claims the new sandbox's storage (the backend's `create`). */
+  create(spec: SandboxSpec): void | Promise<void>;
+  /** Whether the sandbox's storage is there (the backend's `hasStorage`). */
+  hasStorage(spec: SandboxSpec): boolean | Promise<boolean>;
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime>;
   status(id: string): "starting" | "running" | "stopped";
   restart(spec: SandboxSpec): Promise<SandboxRuntime>;
@@ -49,7 +51,6 @@ export function createSandboxService(options: {
   store: SandboxStore;
   sessions: ToolSessionStore;
   control: SandboxControl;
-  sandboxesDir: string;
   limits: SandboxLimits;
   /** The most sandboxes one user may have; each can take its full limits. @default 32 */
   maxSandboxesPerUser?: number;
@@ -66,26 +67,20 @@ export function createSandboxService(options: {
   const deleted = new Set<string>();
   const goneError = (record: SandboxRecord) =>
     new AgentError("not_found", `no sandbox named '${record.name}'; it was deleted`);
-  const storageDirOf = (record: SandboxRecord) => join(options.sandboxesDir, record.id);
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
-    return {
-      id: record.id,
-      storageDir: storageDirOf(record),
-      hostUid: record.hostUid,
-      limits: options.limits,
-    };
+    return { id: record.id, name: record.name, user: record.user, limits: options.limits };
   };
-  // The storage dir is made with the record, so a missing one means its files were lost: a start
+  // The storage is made with the record, so a missing one means its files were lost: a start
   // would bring the sandbox back empty without a word.
-  const checkStorage = (record: SandboxRecord) => {
-    if (existsSync(storageDirOf(record))) return;
+  const checkStorage = async (record: SandboxRecord) => {
+    if (await control.hasStorage(specOf(record))) return;
     throw new AgentError(
       "conflict",
       `the files of sandbox '${record.name}' are missing on the server; destroy it and create it again (or ask the operator to restore its storage)`,
     );
   };
-  // The record goes (freeing its host uid) only once the teardown finished; until then it stays
+  // The record goes only once the teardown (which frees the host uid) finished; until then it stays
   // `destroying`, and the next start of the server finishes it.
   const finishDestroy = async (record: SandboxRecord) => {
     await control.destroy(specOf(record));
@@ -112,8 +107,8 @@ export function createSandboxService(options: {
         );
       }
       try {
-        // In the same tick as the record, so no destroy can run in between.
-        mkdirSync(storageDirOf(record), { recursive: true, mode: 0o700 });
+        // In the same tick as the record (for a synchronous backend), so no destroy can run in between.
+        await control.create(specOf(record));
       } catch (error) {
         store.remove(record.id);
         throw error;
@@ -145,7 +140,7 @@ export function createSandboxService(options: {
     }),
     async ensureRunning(record) {
       if (!deleted.has(record.id)) {
-        if (control.status(record.id) !== "running") checkStorage(record);
+        if (control.status(record.id) !== "running") await checkStorage(record);
         try {
           const runtime = await control.ensureRunning(specOf(record));
           if (!deleted.has(record.id)) return runtime;
@@ -160,7 +155,7 @@ export function createSandboxService(options: {
     },
     async restart(record) {
       if (deleted.has(record.id)) throw goneError(record);
-      checkStorage(record);
+      await checkStorage(record);
       await control.restart(specOf(record));
     },
     async destroy(record) {
