@@ -57,27 +57,30 @@ export class LuminaError extends Error {
 export class ToolError extends LuminaError {
   override name = "ToolError" as const;
   /** The HTTP status of the answer. */
-  readonly statusCode: number;
+  declare readonly statusCode: number;
   /** The server's error code, or `"http_error"` for a body that is not a Lumina error. */
-  readonly code: string;
+  declare readonly code: string;
   /** The HTTP method of the request, such as `"POST"` (`""` when not known). */
-  readonly method: string;
+  declare readonly method: string;
   /** The URL of the request (`""` when not known). */
-  readonly url: string;
+  declare readonly url: string;
   /** The server's `Lumina-Request-Id` for the answer, to find it in the server's log. */
-  readonly requestId?: string;
+  declare readonly requestId?: string;
   /** The server's `Retry-After`, in milliseconds, when it sent one. */
-  readonly retryAfter?: number;
+  declare readonly retryAfter?: number;
 
   /** Creates the error from the answer's status, code and message, and where it came from. */
   constructor(statusCode: number, code: string, message: string, details: ToolErrorDetails = {}) {
     super(message);
-    this.statusCode = statusCode;
-    this.code = code;
-    this.method = details.method ?? "";
-    this.url = details.url ?? "";
-    if (details.requestId) this.requestId = details.requestId;
-    if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter;
+    // Each field an own property, `undefined` when not known, in this order (as in logs).
+    Object.assign(this, {
+      statusCode,
+      code,
+      method: details.method ?? "",
+      url: details.url ?? "",
+      requestId: details.requestId || undefined,
+      retryAfter: details.retryAfter,
+    });
   }
 }
 
@@ -102,7 +105,7 @@ export class NetworkError extends LuminaError {
 export class TimeoutError extends LuminaError {
   override name = "TimeoutError" as const;
   /** The timeout that passed, in milliseconds. */
-  readonly timeout: number;
+  declare readonly timeout: number;
 
   /** Creates the error for a request that took longer than `timeout` milliseconds. */
   constructor(message: string, timeout: number) {
@@ -115,7 +118,7 @@ export class TimeoutError extends LuminaError {
 export class ValidationError extends LuminaError {
   override name = "ValidationError" as const;
   /** The path of the field at fault, such as `matches[0].line_number` (`""` for the whole body). */
-  readonly path: string;
+  declare readonly path: string;
 
   /** Creates the error for the field at `path`. */
   constructor(message: string, path: string) {

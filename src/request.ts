@@ -34,8 +34,11 @@ export interface Call<T> {
   readonly path: string;
   /** The JSON body, with camelCase keys that are sent in snake_case; `undefined` ones are left out. */
   readonly body?: Readonly<Record<string, unknown>>;
-  /** Whether a repeat cannot do harm, so that transient failures may be retried. */
-  readonly idempotent: boolean;
+  /**
+   * Whether a repeat cannot do harm, so that transient failures may be retried.
+   * @default false
+   */
+  readonly idempotent?: boolean | undefined;
   /**
    * The HTTP timeout of a call whose duration is known (a command's own timeout or a long poll,
    * plus a margin): it replaces the client's timeout, and `requestTimeout` can only lengthen it.
@@ -174,7 +177,7 @@ export function toolCaller(
   busyFor?: number,
 ) => Promise<T> {
   const tools = `/${encodeURIComponent(sandbox)}/tools/`;
-  return (name, body, parse, options, idempotent = false, busyFor) =>
+  return (name, body, parse, options, idempotent, busyFor) =>
     request(
       {
         method: "POST",

@@ -63,38 +63,50 @@ export interface EditResult {
   filePath: string;
 }
 
-const read = v.variant("type", [
-  v.object({
-    type: v.picklist(["text"]),
-    content: v.string(),
-    total_lines: v.number(),
-    lines_returned: v.number(),
-  }),
-  v.object({
-    type: v.picklist(["image"]),
-    image: v.string(),
-    mime_type: v.string(),
-    file_size: v.number(),
-  }),
-  v.object({
-    type: v.picklist(["pdf"]),
-    pages: v.array(v.object({ page_number: v.number(), text: v.string() })),
-    total_pages: v.number(),
-  }),
-]);
+const text = v.object({
+  type: v.picklist(["text"]),
+  content: v.string(),
+  total_lines: v.number(),
+  lines_returned: v.number(),
+});
+const image = v.object({
+  type: v.picklist(["image"]),
+  image: v.string(),
+  mime_type: v.string(),
+  file_size: v.number(),
+});
+const pdf = v.object({
+  type: v.picklist(["pdf"]),
+  pages: v.array(v.object({ page_number: v.number(), text: v.string() })),
+  total_pages: v.number(),
+});
+// The discriminator alone: an answer of no known type fails on it, with the variant's message.
+const readType = v.object({ type: v.picklist(["text", "image", "pdf"]) });
 const write = v.object({ message: v.string(), bytes_written: v.number(), file_path: v.string() });
 const edit = v.object({ message: v.string(), replacements: v.number(), file_path: v.string() });
 
 /** The answer schemas of the file tools, by tool name (the wire's single definition). */
 export const fileAnswers: Readonly<Record<"read" | "write" | "edit", v.GenericSchema>> = {
-  read,
+  // Pure: `toReadResult` picks the type's own schema, so a bundler may drop the variant.
+  read: /* @__PURE__ */ v.variant("type", [text, image, pdf]),
   write,
   edit,
 };
 
-/** Validates and maps the answer of the `read` tool. */
+/**
+ * Validates and maps the answer of the `read` tool, as `fileAnswers.read` (a `v.variant` on `type`)
+ * would: by the schema of its `type`, else failing on `type` itself.
+ */
 export function toReadResult(body: unknown): ReadResult {
-  return parseAnswer<ReadResult, typeof read>(read, body, "read");
+  const type = (body as { type?: unknown } | null | undefined)?.type;
+  if (type === "image") return parseAnswer<ImageFileResult, typeof image>(image, body, "read");
+  if (type === "pdf") return parseAnswer<PdfFileResult, typeof pdf>(pdf, body, "read");
+  if (type !== "text") {
+    // Always throws; `{ type }` so that a missing `type` is reported as the wrong value it is.
+    const discriminator = typeof body === "object" && body ? { type } : body;
+    parseAnswer<{ type: ReadResult["type"] }, typeof readType>(readType, discriminator, "read");
+  }
+  return parseAnswer<TextFileResult, typeof text>(text, body, "read");
 }
 
 /** Validates and maps the answer of the `write` tool. */

@@ -43,10 +43,7 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
   return {
     createSandbox: async (options = {}) => {
       const body = { name: sandbox, ...ownFields("createSandbox", options, ["eager"]) };
-      return request(
-        { method: "POST", path: "", body, idempotent: false, parse: toCreatedSandbox },
-        options,
-      );
+      return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },
     getSandbox: plain("getSandbox", { method: "GET", path, idempotent: true, parse: toSandbox }),
     listSandboxes: plain("listSandboxes", {
@@ -58,13 +55,11 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
     restartSandbox: plain("restartSandbox", {
       method: "POST",
       path: `${path}/restart`,
-      idempotent: false,
       parse: toSandbox,
     }),
     destroySandbox: plain("destroySandbox", {
       method: "DELETE",
       path,
-      idempotent: false,
       parse: () => undefined,
     }),
   };

@@ -112,6 +112,46 @@ describe("error mapping", () => {
     });
   });
 
+  it("errors have their fields as own properties, in a fixed order, unknown ones undefined", () => {
+    const fields = (error: object) => Object.entries(error);
+    const details = { method: "GET", url: "http://lumina.test/v1/sandboxes", requestId: "req-1" };
+    expect(
+      fields(new ToolError(503, "unavailable", "later", { ...details, retryAfter: 0 })),
+    ).toEqual([
+      ["name", "ToolError"],
+      ["statusCode", 503],
+      ["code", "unavailable"],
+      ["method", "GET"],
+      ["url", "http://lumina.test/v1/sandboxes"],
+      ["requestId", "req-1"],
+      ["retryAfter", 0],
+    ]);
+    const bare = new ToolError(500, "internal", "broke", { requestId: null });
+    expect(fields(bare).map(([key]) => key)).toEqual([
+      "name",
+      "statusCode",
+      "code",
+      "method",
+      "url",
+      "requestId",
+      "retryAfter",
+    ]);
+    expect([bare.method, bare.url, bare.requestId, bare.retryAfter]).toEqual([
+      "",
+      "",
+      undefined,
+      undefined,
+    ]);
+    expect(fields(new TimeoutError("slow", 5))).toEqual([
+      ["name", "TimeoutError"],
+      ["timeout", 5],
+    ]);
+    expect(fields(new ValidationError("bad", "a.b"))).toEqual([
+      ["name", "ValidationError"],
+      ["path", "a.b"],
+    ]);
+  });
+
   it("the guards recognise each class, also from another realm, and nothing else", () => {
     const errors = [
       new ToolError(400, "x", "y"),
