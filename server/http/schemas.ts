@@ -3,7 +3,7 @@
  * endpoint does not define is a 400 naming it, so a typo or a misplaced option is never ignored.
  */
 import * as v from "valibot";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** Sandbox names: lowercase DNS-label style, so a name can never look like a host option. */
 export const sandboxNamePattern: RegExp = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -98,7 +98,7 @@ export function validateBody<S extends v.GenericSchema>(
   const field = issue.path?.map((item) => String(item.key)).join(".");
   if (issue.type === "strict_object" && issue.expected === "never" && field) {
     const known = "entries" in schema ? Object.keys(schema.entries as object).join(", ") : "";
-    throw new AgentError(
+    throw new ServerError(
       "invalid_request",
       `the field '${field}' is not defined for this endpoint; it takes: ${known}`,
     );
@@ -110,5 +110,5 @@ export function validateBody<S extends v.GenericSchema>(
       ? `the field '${field}' is required`
       : `the field '${field}' ${issue.message}`
     : issue.message;
-  throw new AgentError("invalid_request", message);
+  throw new ServerError("invalid_request", message);
 }

@@ -1,9 +1,10 @@
 /**
  * bash, bash_output and kill_bash: wire-shaped bodies in, wire-shaped answers out. The shell
  * itself lives in the sandbox's agent (server/agent/shell/); these functions forward to it.
- * Agent failures arrive as `AgentError` with their wire code and pass through unchanged.
+ * Agent failures arrive (converted by the agent connection) as `ServerError` with their wire
+ * code and pass through unchanged.
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { ToolBody } from "../http/schemas.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolContext } from "./context.ts";
@@ -36,7 +37,7 @@ function runOf(runtime: SandboxRuntime): number {
 
 /** The last cursor of an id started on an earlier run of the session's sandbox, if any. */
 function killedByRestart(ctx: ToolContext, id: string, error: unknown): number | undefined {
-  if (!(error instanceof AgentError) || error.code !== "not_found") return undefined;
+  if (!(error instanceof ServerError) || error.code !== "not_found") return undefined;
   const known = ctx.started.get(id);
   // One runtime per sandbox at a time: another run means the one it started on has stopped.
   return known && known.run !== runOf(ctx.runtime) ? known.cursor : undefined;
