@@ -1,6 +1,11 @@
 import type { Readable, Writable } from "node:stream";
-import type { AgentFailure, AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
 import { ServerError } from "../errors.ts";
+import type {
+  AgentFailure,
+  AgentMethodName,
+  AgentParams,
+  AgentResult,
+} from "../shared/agent-protocol.ts";
 
 /**
  * The longest answer line accepted: the largest legitimate one is a 20 MiB image as base64 in

@@ -1,6 +1,7 @@
 /** The server's side of the tool path check the agent makes too (read-record keys need it). */
-import { parseToolPath } from "../agent/files/tool-path.ts";
+
 import { ServerError } from "../errors.ts";
+import { parseToolPath } from "../shared/tool-path.ts";
 
 /**
  * Checks a tool path (absolute, no `..` segment, no NUL, not over-long), normalises `//`, `/./`

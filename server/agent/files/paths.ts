@@ -4,9 +4,8 @@
  * host directory that holds the sandbox's home, and answers map back.
  */
 import { readFileSync } from "node:fs";
+import { parseToolPath } from "../../shared/tool-path.ts";
 import { AgentError } from "../failure.ts";
-
-import { parseToolPath } from "./tool-path.ts";
 
 /**
  * Checks a tool path (absolute, no `..` segment, no NUL, not over-long), normalises `//`, `/./`
