@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import { ServerError } from "../errors.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
-import { endShellSession, sessionIsBusy } from "../tools/bash.ts";
 import { createStartedCommandBook, type StartedCommands } from "./started-commands.ts";
 
 /** A tool session id (CONTRACT §3). */
@@ -100,11 +99,13 @@ export function createToolSessions(options: {
     const before = stateOf(record);
     if (before !== "idle") return before === "gone";
     const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
-    if (runtime && (await sessionIsBusy({ runtime, sessionKey: record.key }))) return false;
+    // A session whose background commands still run does not expire.
+    if (runtime && (await runtime.call("shell_busy", { sessionKey: record.key })).busy)
+      return false;
     // A call may have come and gone while we awaited: `record` is a snapshot, re-read the row.
     const after = stateOf(record);
     if (after !== "idle") return after === "gone";
-    if (runtime) await endShellSession({ runtime, sessionKey: record.key });
+    if (runtime) await runtime.call("shell_end", { sessionKey: record.key });
     store.remove(record.key);
     started.forget(record.user, record.key);
     return true;

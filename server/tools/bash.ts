@@ -123,19 +123,3 @@ export async function killBash(
     });
   return { message: result.message, shell_id: body.shell_id, status: result.status };
 }
-
-/** Ends a tool session's shell and background commands (session expiry). */
-export async function endShellSession(
-  ctx: Pick<ToolContext, "runtime" | "sessionKey">,
-): Promise<void> {
-  await ctx.runtime.call("shell_end", { sessionKey: ctx.sessionKey });
-}
-
-/** Whether a tool session has background commands still running (such a session does not expire). */
-export async function sessionIsBusy(ctx: {
-  runtime: SandboxRuntime;
-  sessionKey: string;
-}): Promise<boolean> {
-  const result = await ctx.runtime.call("shell_busy", { sessionKey: ctx.sessionKey });
-  return result.busy;
-}
