@@ -3,10 +3,10 @@
  * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
  */
 import { ServerError } from "../errors.ts";
-import { createRateLimit, type RateLimitOptions } from "../http/rate-limit.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
+import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
 /** What the sandbox service needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
