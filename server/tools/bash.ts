@@ -5,8 +5,8 @@
  * code and pass through unchanged.
  */
 import { ServerError } from "../errors.ts";
-import type { ToolBody } from "../http/schemas.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
 
 /** The validated body of `bash` (its request schema's output). */

@@ -1,7 +1,7 @@
 /** read, write and edit: wire-shaped bodies in, wire-shaped answers out. Owned by the file tools. */
 
 import { ServerError } from "../errors.ts";
-import type { ToolBody } from "../http/schemas.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
 import { pdfPages } from "./pdf.ts";
 import { checkToolPath } from "./tool-path.ts";

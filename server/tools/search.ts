@@ -1,8 +1,8 @@
 /** glob and grep: wire-shaped bodies in, wire-shaped answers out. Owned by the file tools. */
 
 import { ServerError } from "../errors.ts";
-import type { ToolBody } from "../http/schemas.ts";
 import type { AgentGrepParams } from "../shared/files-protocol.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
 import { checkToolPath } from "./tool-path.ts";
 
