@@ -1,4 +1,4 @@
-import type { AgentFailure } from "./protocol.ts";
+import type { AgentFailure } from "../shared/agent-protocol.ts";
 
 /** A failure thrown by an agent handler; it crosses to the server as `{ code, message }`. */
 export class AgentError extends Error implements AgentFailure {

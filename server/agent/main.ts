@@ -4,11 +4,16 @@
  * writes responses to stdout. It is bundled into a single file and has no dependencies.
  */
 import { createInterface } from "node:readline";
+import type {
+  AgentCancel,
+  AgentFailure,
+  AgentRequest,
+  AgentResponse,
+} from "../shared/agent-protocol.ts";
 import { AgentError, isProcessLimitError, processLimitError } from "./failure.ts";
 import { fileHandlers } from "./files/handlers.ts";
 import { removeWriteLeftovers } from "./files/leftovers.ts";
 import { toLocalPath } from "./files/paths.ts";
-import type { AgentCancel, AgentFailure, AgentRequest, AgentResponse } from "./protocol.ts";
 import { shellHandlers } from "./shell/handlers.ts";
 
 type AnyHandler = (params: never, signal: AbortSignal) => Promise<unknown>;

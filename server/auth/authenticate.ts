@@ -1,5 +1,5 @@
 /** Turns an `Authorization` header into a user name, or refuses with a 401. */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { KeyStore } from "../store/keys.ts";
 import { userForApiKey } from "./api-keys.ts";
 import { userForJwt } from "./jwt.ts";
@@ -19,7 +19,7 @@ export function createAuthenticator(keys: KeyStore, jwtSecret: string | undefine
     async authenticate(authorization) {
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");
       if (!match) {
-        throw new AgentError(
+        throw new ServerError(
           "unauthorized",
           "send 'Authorization: Bearer <token>' with an API key or a JWT",
         );
@@ -31,7 +31,7 @@ export function createAuthenticator(keys: KeyStore, jwtSecret: string | undefine
           : userForApiKey(keys, token);
       // A removed user is refused with whatever it presents: its keys went, its JWTs go too.
       if (!user || keys.isRemoved(user))
-        throw new AgentError("unauthorized", "the token is not valid; check the API key or JWT");
+        throw new ServerError("unauthorized", "the token is not valid; check the API key or JWT");
       return user;
     },
   };

@@ -3,7 +3,7 @@
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
-import type { ReadRecordStore } from "../tools/context.ts";
+import type { ReadRecordStore } from "../store/sessions.ts";
 import type { ConnectionGuard } from "./connections.ts";
 
 /** Hono's environment: the authenticated user rides on the context. */

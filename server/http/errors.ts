@@ -1,5 +1,5 @@
 /** Wire errors: `{ error: { code, message } }` with the status CONTRACT §3 and §8 give each code. */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 const statusByCode: Record<string, number> = {
   invalid_request: 400,
@@ -40,11 +40,11 @@ export interface WireError {
 }
 
 /**
- * Maps anything thrown by a route or a tool to a wire error. `AgentError`s keep their code and
+ * Maps anything thrown by a route or a tool to a wire error. `ServerError`s keep their code and
  * message; anything else is a 500 whose details go only to the log.
  */
 export function toWireError(error: unknown, log: (line: string) => void): WireError {
-  if (error instanceof AgentError) {
+  if (error instanceof ServerError) {
     const status = statusOf(error.code);
     if (status === 500) log(`internal error: ${error.code}: ${error.message}`);
     const wire: WireError = {

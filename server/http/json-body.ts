@@ -6,7 +6,7 @@
  * Bodies must be UTF-8 and their strings well-formed Unicode (unicode.ts): nothing is replaced
  * with U+FFFD silently.
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { findLoneSurrogate, invalidUtf8Offset } from "./unicode.ts";
 
 /** Deeper than this is refused: no tool body needs more than a few levels. */
@@ -23,7 +23,7 @@ export async function readLimitedBody(request: Request, limit: number): Promise<
   for (;;) {
     const { done, value } = await reader.read().catch(() => {
       // The client hung up mid-body: a 400 (likely never seen), not a server failure.
-      throw new AgentError("invalid_request", "the request body ended early; send it again");
+      throw new ServerError("invalid_request", "the request body ended early; send it again");
     });
     if (done) break;
     total += value.byteLength;
@@ -43,8 +43,8 @@ export async function readLimitedBody(request: Request, limit: number): Promise<
   return bytes.toString("utf8");
 }
 
-function tooLarge(limit: number): AgentError {
-  return new AgentError(
+function tooLarge(limit: number): ServerError {
+  return new ServerError(
     "payload_too_large",
     `the request body is larger than ${limit} bytes; send less (e.g. write a big file in parts with bash)`,
   );
@@ -58,7 +58,7 @@ export function requireJsonContentType(request: Request): void {
   const type = request.headers.get("content-type") ?? "";
   const essence = type.split(";")[0]!.trim().toLowerCase();
   if (essence === "application/json" || /^application\/[a-z0-9.+-]*\+json$/.test(essence)) return;
-  throw new AgentError(
+  throw new ServerError(
     "unsupported_media_type",
     `send the body as JSON with 'Content-Type: application/json' (got ${type ? `'${type.slice(0, 80)}'` : "none"})`,
   );
@@ -86,8 +86,8 @@ export function parseStrictJsonObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function invalid(message: string): AgentError {
-  return new AgentError("invalid_request", message);
+function invalid(message: string): ServerError {
+  return new ServerError("invalid_request", message);
 }
 
 /** The index of the quote closing the string that opens at `start` (the JSON is already valid). */

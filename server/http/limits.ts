@@ -2,7 +2,7 @@
  * Per-user caps on requests in flight and on the bytes of their unread answers, so one user's
  * slow (or never reading) clients cannot starve the others nor grow the server's memory.
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** A per-user counter of requests in flight with a ceiling. */
 export interface ConcurrencyLimit {
@@ -17,7 +17,7 @@ export function createConcurrencyLimit(max: number, what: string): ConcurrencyLi
     acquire(user) {
       const count = inFlight.get(user) ?? 0;
       if (count >= max) {
-        throw new AgentError(
+        throw new ServerError(
           "rate_limited",
           `too many ${what} at once (at most ${max}); wait for some to finish and retry`,
         );
@@ -56,7 +56,7 @@ export function createAnswerBudget(maxBytes: number): AnswerBudget {
   // Users whose last answer did not fit: refused before any work until one of theirs is sent.
   const full = new Set<string>();
   const refuse = (count: number): never => {
-    throw new AgentError(
+    throw new ServerError(
       "rate_limited",
       `${Math.ceil(count / 1024 ** 2)} MiB of your answers are still unread (at most ${Math.floor(maxBytes / 1024 ** 2)} MiB); read them, or close their connections, and retry`,
     );

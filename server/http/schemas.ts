@@ -3,26 +3,13 @@
  * endpoint does not define is a 400 naming it, so a typo or a misplaced option is never ignored.
  */
 import * as v from "valibot";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
+import { body, flag, text } from "../tools/bodies.ts";
+
+export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
 
 /** Sandbox names: lowercase DNS-label style, so a name can never look like a host option. */
 export const sandboxNamePattern: RegExp = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-const text = v.string("must be a string");
-const flag = v.boolean("must be true or false");
-/** The most context lines a grep may ask for on each side of a match. */
-const maxContextLines = 1000;
-
-/** A strict object schema: unknown keys are issues, reported by `validateBody` by name. */
-const body = <const T extends v.ObjectEntries>(entries: T) => v.strictObject(entries);
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be an integer"),
-    v.minValue(min, `must be at least ${min}`),
-    v.maxValue(max, `must be at most ${max}`),
-  );
 
 /** `POST /v1/sandboxes`. */
 export const createSandboxBody = body({
@@ -36,57 +23,6 @@ export const createSandboxBody = body({
   eager: v.optional(flag),
 });
 
-/** The tool bodies, by route name. */
-export const toolBodies = {
-  read: body({ file_path: text, offset: v.optional(int(1)), limit: v.optional(int(1)) }),
-  write: body({ file_path: text, content: text }),
-  edit: body({
-    file_path: text,
-    old_string: text,
-    new_string: text,
-    replace_all: v.optional(flag),
-  }),
-  glob: body({ pattern: text, path: v.optional(text) }),
-  grep: body({
-    pattern: text,
-    path: v.optional(text),
-    glob: v.optional(text),
-    output_mode: v.optional(
-      v.picklist(
-        ["files_with_matches", "content", "count"],
-        "must be 'files_with_matches', 'content' or 'count'",
-      ),
-    ),
-    line_numbers: v.optional(flag),
-    // Context multiplies an answer's size (it repeats per match): bounded, like `rg -C` in practice.
-    after: v.optional(int(0, maxContextLines)),
-    before: v.optional(int(0, maxContextLines)),
-    context: v.optional(int(0, maxContextLines)),
-    file_type: v.optional(text),
-    case_insensitive: v.optional(flag),
-    multiline: v.optional(flag),
-  }),
-  bash: body({
-    command: text,
-    timeout: v.optional(int(1, 600_000)),
-    description: v.optional(text),
-    run_in_background: v.optional(flag),
-  }),
-  bash_output: body({
-    bash_id: text,
-    filter: v.optional(text),
-    cursor: v.optional(int(0)),
-    wait_ms: v.optional(int(0, 30_000)),
-  }),
-  kill_bash: body({ shell_id: text }),
-} as const;
-
-/** The name of a tool route. */
-export type ToolName = keyof typeof toolBodies;
-
-/** A tool's validated body: the output of its request schema, the one definition of its fields. */
-export type ToolBody<Name extends ToolName> = v.InferOutput<(typeof toolBodies)[Name]>;
-
 /** Validates a parsed body, throwing a 400 that names the first offending field. */
 export function validateBody<S extends v.GenericSchema>(
   schema: S,
@@ -98,7 +34,7 @@ export function validateBody<S extends v.GenericSchema>(
   const field = issue.path?.map((item) => String(item.key)).join(".");
   if (issue.type === "strict_object" && issue.expected === "never" && field) {
     const known = "entries" in schema ? Object.keys(schema.entries as object).join(", ") : "";
-    throw new AgentError(
+    throw new ServerError(
       "invalid_request",
       `the field '${field}' is not defined for this endpoint; it takes: ${known}`,
     );
@@ -110,5 +46,5 @@ export function validateBody<S extends v.GenericSchema>(
       ? `the field '${field}' is required`
       : `the field '${field}' ${issue.message}`
     : issue.message;
-  throw new AgentError("invalid_request", message);
+  throw new ServerError("invalid_request", message);
 }

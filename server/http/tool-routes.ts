@@ -1,6 +1,6 @@
 /** `POST /v1/sandboxes/:name/tools/:tool`: the eight tools of CONTRACT §3. */
 import type { Hono } from "hono";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { killBash, readBashOutput, runBash } from "../tools/bash.ts";
 import type { ToolContext } from "../tools/context.ts";
 import { editFile, readFile, writeFile } from "../tools/files.ts";
@@ -57,7 +57,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
     const tool = c.req.param("tool");
     const record = sandboxes.find(user, c.req.param("name"));
     if (!isToolName(tool)) {
-      throw new AgentError(
+      throw new ServerError(
         "not_found",
         `no tool '${tool.slice(0, 64)}'; tools are ${Object.keys(toolBodies).join(", ")}`,
       );
@@ -111,7 +111,7 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
       };
       const call = runTool(tool, ctx, body).catch((error: unknown) => {
         // A client that hung up gets no answer; its abort is not a server failure to log.
-        if (ctx.signal.aborted) throw new AgentError("unavailable", "the client hung up");
+        if (ctx.signal.aborted) throw new ServerError("unavailable", "the client hung up");
         throw error;
       });
       if (tool === "bash" && !("run_in_background" in body && body.run_in_background)) {

@@ -1,6 +1,11 @@
 import type { Readable, Writable } from "node:stream";
-import { AgentError } from "../agent/failure.ts";
-import type { AgentFailure, AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
+import { ServerError } from "../errors.ts";
+import type {
+  AgentFailure,
+  AgentMethodName,
+  AgentParams,
+  AgentResult,
+} from "../shared/agent-protocol.ts";
 
 /**
  * The longest answer line accepted: the largest legitimate one is a 20 MiB image as base64 in
@@ -85,7 +90,7 @@ export function connectAgent(
     markClosed = resolve;
   });
 
-  function close(error: AgentError): void {
+  function close(error: ServerError): void {
     if (isClosed) return;
     isClosed = true;
     for (const waiter of pending.values()) waiter.reject(error);
@@ -98,7 +103,7 @@ export function connectAgent(
     if (isClosed) return;
     log(`${label} broke the protocol (${reason}); stopping its sandbox`);
     close(
-      new AgentError(
+      new ServerError(
         "unavailable",
         "the sandbox broke the agent protocol and was stopped; try again",
       ),
@@ -120,7 +125,8 @@ export function connectAgent(
       return;
     }
     pending.delete(answer.id);
-    if ("error" in answer) waiter.reject(new AgentError(answer.error.code, answer.error.message));
+    // The one place an agent's failure becomes the server's: its wire code and message carry over.
+    if ("error" in answer) waiter.reject(new ServerError(answer.error.code, answer.error.message));
     else waiter.resolve(answer.result);
   }
 
@@ -156,7 +162,7 @@ export function connectAgent(
   });
   output.on("error", () => {});
   output.on("close", () =>
-    close(new AgentError("unavailable", "the sandbox stopped while the call ran; try again")),
+    close(new ServerError("unavailable", "the sandbox stopped while the call ran; try again")),
   );
   // A write to an agent that just died must not crash the server.
   input.on("error", () => {});
@@ -167,7 +173,9 @@ export function connectAgent(
     signal?: AbortSignal,
   ): Promise<AgentResult<M>> {
     if (isClosed) {
-      return Promise.reject(new AgentError("unavailable", "the sandbox is not running; try again"));
+      return Promise.reject(
+        new ServerError("unavailable", "the sandbox is not running; try again"),
+      );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = nextId++;

@@ -3,7 +3,7 @@
  * tail of its stderr for error messages, and knows how to end it.
  */
 import type { ChildProcess } from "node:child_process";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { type ConnectOptions, connectAgent } from "./agent-connection.ts";
 import type { SandboxRuntime } from "./backend.ts";
 
@@ -68,7 +68,7 @@ export async function runtimeFromProcess(
   } catch {
     await stop();
     const detail = stderrTail.trim().split("\n").slice(-3).join(" | ");
-    throw new AgentError(
+    throw new ServerError(
       "unavailable",
       `the sandbox failed to start${detail ? `: ${detail}` : ""}; try again or ask the operator`,
     );

@@ -5,7 +5,7 @@
  * knows a sandbox only by `SandboxSpec`: where its storage lives, which host uid it runs as and
  * how its processes end are each backend's own business.
  */
-import type { AgentMethodName, AgentParams, AgentResult } from "../agent/protocol.ts";
+import type { AgentMethodName, AgentParams, AgentResult } from "../shared/agent-protocol.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
 import type { CgroupDriver } from "./cgroup.ts";
 

@@ -17,7 +17,7 @@
  * The pool is fixed because the kernel charges almost none of a cgroup's memory to the sandbox
  * (docs/security.md): a sandbox that could mkdir groups could exhaust host memory.
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { SandboxLimits } from "./backend.ts";
 
 /** The CFS period of a sandbox's cpu group, in µs (the kernel default). */
@@ -92,7 +92,7 @@ export async function createSandboxCgroups(
   if (requireLimits && groups.missing.length > 0) {
     await groups.killAll();
     await groups.remove();
-    throw new AgentError(
+    throw new ServerError(
       "unavailable",
       `the server could not apply the sandbox's ${groups.missing.join(", ")} limit; try again later or ask the operator to check the host's cgroups`,
     );

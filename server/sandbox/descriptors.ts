@@ -4,7 +4,7 @@
  * what used to fail half-way, so starts check the reserve first and answer 503 instead.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** Descriptors kept free by default: a start refuses to begin with fewer. */
 export const defaultDescriptorReserve = 64;
@@ -33,7 +33,7 @@ export function descriptorUsage(): DescriptorUsage | undefined {
 }
 
 /**
- * Throws an `unavailable` AgentError (503) when fewer than `reserve` descriptors are free, and
+ * Throws an `unavailable` ServerError (503) when fewer than `reserve` descriptors are free, and
  * logs the count, so a shortage fails this start cleanly instead of half-way.
  */
 export function checkDescriptorReserve(reserve: number, log: (line: string) => void): void {
@@ -43,7 +43,7 @@ export function checkDescriptorReserve(reserve: number, log: (line: string) => v
   log(
     `lumina: refused a sandbox start: ${usage.open} of ${usage.limit} file descriptors in use, fewer than the reserve of ${reserve} free`,
   );
-  throw new AgentError(
+  throw new ServerError(
     "unavailable",
     "the server is short of file descriptors right now and did not start the sandbox; try again in a moment",
   );

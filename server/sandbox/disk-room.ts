@@ -6,7 +6,7 @@
  */
 import { readdir, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 const imageNames = ["disk.img", "disk.img.new"];
 
@@ -41,7 +41,7 @@ export async function checkRoomForImage(
   const [open, free] = await Promise.all([openPromises(sandboxesDir), freeBytes(sandboxesDir)]);
   if (open + size <= free * overcommit) return;
   const mib = (bytes: number) => `${Math.floor(bytes / 1024 ** 2)} MiB`;
-  throw new AgentError(
+  throw new ServerError(
     "disk_full",
     `the server's data disk cannot hold another sandbox disk of ${mib(size)}: ${mib(free)} is free and existing sandboxes may still fill ${mib(open)} of it; destroy sandboxes you no longer need, or ask the operator to add disk space or raise the overcommit ratio`,
   );

@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, open, readFile, rename, rm, rmdir } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { checkRoomForImage } from "./disk-room.ts";
 
 const run = promisify(execFile);
@@ -143,7 +143,7 @@ export function createDiskImages(options: DiskImagesOptions = {}): DiskImages {
       await unmount(home).catch(() => {});
       await rm(image, { force: true }).catch(() => {});
       await rmdir(home).catch(() => {});
-      throw new AgentError(
+      throw new ServerError(
         "unavailable",
         `the server could not set up the sandbox's disk (${firstLine(error)}); try again in a moment`,
       );
@@ -160,7 +160,7 @@ export function createDiskImages(options: DiskImagesOptions = {}): DiskImages {
         try {
           return await mountImage(image, home);
         } catch (error) {
-          throw new AgentError(
+          throw new ServerError(
             "unavailable",
             `the server could not mount the sandbox's disk (${firstLine(error)}); try again in a moment`,
           );

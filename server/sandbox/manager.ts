@@ -5,7 +5,7 @@
  * Every lifecycle step of a sandbox (start, stop, restart, destroy) is one operation on that
  * sandbox's queue, and no operation waits for anything queued: so none can deadlock another.
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { SandboxBackend, SandboxRuntime, SandboxSpec } from "./backend.ts";
 import { checkDescriptorReserve, defaultDescriptorReserve } from "./descriptors.ts";
 
@@ -152,6 +152,6 @@ export class SandboxManager {
   }
 }
 
-function deletedError(): AgentError {
-  return new AgentError("not_found", "this sandbox was deleted; create it again to use it");
+function deletedError(): ServerError {
+  return new ServerError("not_found", "this sandbox was deleted; create it again to use it");
 }

@@ -5,14 +5,14 @@
  * `'error'` event would end the whole process, with every tenant's sandbox.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** The spawn function used (node's own; a test may wrap it to inject a real fault). */
 export type SpawnFunction = (file: string, args: string[], options: SpawnOptions) => ChildProcess;
 
 /**
  * Spawns `file` and resolves once the process runs, with every stdio stream the options asked
- * for; rejects with an `unavailable` AgentError (503) if it could not be spawned.
+ * for; rejects with an `unavailable` ServerError (503) if it could not be spawned.
  */
 export function spawnChild(
   file: string,
@@ -35,9 +35,9 @@ export function spawnChild(
   });
 }
 
-function spawnFailed(error: unknown): AgentError {
+function spawnFailed(error: unknown): ServerError {
   const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-  return new AgentError(
+  return new ServerError(
     "unavailable",
     `the server could not start the sandbox's process right now (${code}); try again in a moment`,
   );

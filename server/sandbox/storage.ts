@@ -7,7 +7,7 @@
 import { constants, existsSync, mkdirSync } from "node:fs";
 import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
 import type { SandboxLimits, SandboxSpec } from "./backend.ts";
 import type { DiskImages } from "./disk.ts";
@@ -45,7 +45,7 @@ export function placeOnHost(spec: SandboxSpec, placement: HostPlacement): HostSa
   const storageDir = storageDirOf(spec, placement);
   const hostUid = placement.hostUids.uidOf(spec.id);
   if (hostUid === undefined) {
-    throw new AgentError(
+    throw new ServerError(
       "unavailable",
       `sandbox '${spec.name}' holds no host uid on this server; destroy it and create it again`,
     );

@@ -2,11 +2,11 @@
  * Sandboxes as users see them: the registry's records joined with the manager's view of what
  * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
  */
-import { AgentError } from "../agent/failure.ts";
-import { createRateLimit, type RateLimitOptions } from "../http/rate-limit.ts";
+import { ServerError } from "../errors.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
+import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
 /** What the sandbox service needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
@@ -66,7 +66,7 @@ export function createSandboxService(options: {
   // Ids deleted (or being deleted): a tool call that found the record before must not revive it.
   const deleted = new Set<string>();
   const goneError = (record: SandboxRecord) =>
-    new AgentError("not_found", `no sandbox named '${record.name}'; it was deleted`);
+    new ServerError("not_found", `no sandbox named '${record.name}'; it was deleted`);
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
     return { id: record.id, name: record.name, user: record.user, limits: options.limits };
@@ -75,7 +75,7 @@ export function createSandboxService(options: {
   // would bring the sandbox back empty without a word.
   const checkStorage = async (record: SandboxRecord) => {
     if (await control.hasStorage(specOf(record))) return;
-    throw new AgentError(
+    throw new ServerError(
       "conflict",
       `the files of sandbox '${record.name}' are missing on the server; destroy it and create it again (or ask the operator to restore its storage)`,
     );
@@ -94,14 +94,14 @@ export function createSandboxService(options: {
       const most = options.maxSandboxesPerUser ?? 32;
       // Counted and created in one synchronous step, so concurrent creates cannot both slip in.
       if (store.list(user).length >= most) {
-        throw new AgentError(
+        throw new ServerError(
           "conflict",
           `you already have ${most} sandboxes, the most one user may have; destroy one you no longer need, then create again`,
         );
       }
       const record = store.create(user, name, eager);
       if (!record) {
-        throw new AgentError(
+        throw new ServerError(
           "sandbox_exists",
           `you already have a sandbox named '${name}'; pick another name or use it`,
         );
@@ -129,7 +129,8 @@ export function createSandboxService(options: {
     },
     find(user, name) {
       const record = store.get(user, name);
-      if (!record) throw new AgentError("not_found", `no sandbox named '${name}'; create it first`);
+      if (!record)
+        throw new ServerError("not_found", `no sandbox named '${name}'; create it first`);
       return record;
     },
     list: (user) => store.list(user),

@@ -4,10 +4,9 @@
  * and background commands end and its read records go; the id may then start afresh.
  */
 import { randomBytes } from "node:crypto";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ToolSessionRecord, ToolSessionStore } from "../store/sessions.ts";
-import { endShellSession, sessionIsBusy } from "../tools/bash.ts";
 import { createStartedCommandBook, type StartedCommands } from "./started-commands.ts";
 
 /** A tool session id (CONTRACT §3). */
@@ -100,11 +99,13 @@ export function createToolSessions(options: {
     const before = stateOf(record);
     if (before !== "idle") return before === "gone";
     const runtime = await sandboxes.runningRuntime(record.sandboxId, record.user);
-    if (runtime && (await sessionIsBusy({ runtime, sessionKey: record.key }))) return false;
+    // A session whose background commands still run does not expire.
+    if (runtime && (await runtime.call("shell_busy", { sessionKey: record.key })).busy)
+      return false;
     // A call may have come and gone while we awaited: `record` is a snapshot, re-read the row.
     const after = stateOf(record);
     if (after !== "idle") return after === "gone";
-    if (runtime) await endShellSession({ runtime, sessionKey: record.key });
+    if (runtime) await runtime.call("shell_end", { sessionKey: record.key });
     store.remove(record.key);
     started.forget(record.user, record.key);
     return true;
@@ -130,13 +131,13 @@ export function createToolSessions(options: {
   return {
     checkId(header) {
       if (header === undefined || header === "") {
-        throw new AgentError(
+        throw new ServerError(
           "missing_session",
           "tool calls need the header 'Lumina-Tool-Session: <id>' (1-128 characters of A-Z a-z 0-9 . _ : -)",
         );
       }
       if (!sessionIdShape.test(header)) {
-        throw new AgentError(
+        throw new ServerError(
           "invalid_request",
           "the Lumina-Tool-Session header must be 1-128 characters of A-Z a-z 0-9 . _ : -",
         );
@@ -175,9 +176,9 @@ export function createToolSessions(options: {
   };
 }
 
-function tooManySessions(most: number, idleMs: number): AgentError {
+function tooManySessions(most: number, idleMs: number): ServerError {
   const hours = Math.round((idleMs / 3_600_000) * 10) / 10;
-  return new AgentError(
+  return new ServerError(
     "rate_limited",
     `you already have ${most} live tool sessions, the most one user may have; reuse a tool session id (one per agent, not one per call), or wait until idle sessions expire (after ${hours} h without a call)`,
   );
@@ -185,7 +186,7 @@ function tooManySessions(most: number, idleMs: number): AgentError {
 
 function assertBoundTo(record: ToolSessionRecord, user: string, sandboxId: string): void {
   if (record.user !== user || record.sandboxId !== sandboxId) {
-    throw new AgentError(
+    throw new ServerError(
       "session_conflict",
       "this tool session id is bound to another sandbox or user; use a new id",
     );

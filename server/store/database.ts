@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { defaultRegistryReserve, isDiskFull, keepRegistryReserve } from "./reserve.ts";
 
 /** An open registry database. */
@@ -138,10 +138,10 @@ export function guarded<T>(operation: () => T): T {
       typeof code === "string" &&
       (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
     ) {
-      throw new AgentError("unavailable", "the server's registry is busy; try again shortly");
+      throw new ServerError("unavailable", "the server's registry is busy; try again shortly");
     }
     if (isDiskFull(error)) {
-      throw new AgentError(
+      throw new ServerError(
         "disk_full",
         "the server's data disk is full, so it cannot record this call; try again later, and tell the server's operator to free disk space",
       );

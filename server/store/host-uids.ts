@@ -4,7 +4,7 @@
  * It lives in the registry so a uid survives a restart of the server with the files it owns.
  */
 import { createHash } from "node:crypto";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { RegistryDatabase } from "./database.ts";
 import { guarded } from "./database.ts";
 
@@ -63,7 +63,7 @@ export function createHostUidTable(
     if (held !== undefined) return held;
     const free = lowestFree.get({ base: hostUidBase, end }) as { uid: number | null };
     if (free.uid === null) {
-      throw new AgentError(
+      throw new ServerError(
         "unavailable",
         `no sandbox host uid left: all ${hostUidCount} uids of this server's block (from ${hostUidBase}) belong to existing sandboxes; destroy sandboxes no longer needed, or an operator can start the server on a fresh block with --host-uid-base`,
       );

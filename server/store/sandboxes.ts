@@ -1,6 +1,6 @@
 /** Sandbox records: who owns which name and its storage id. */
 import { randomBytes } from "node:crypto";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import type { RegistryDatabase } from "./database.ts";
 import { guarded } from "./database.ts";
 
@@ -74,7 +74,7 @@ export function createSandboxStore(db: RegistryDatabase): SandboxStore {
   const create = db.transaction((user: string, name: string, eager: boolean) => {
     const existing = selectAny.get(user, name) as (SandboxRow & { state: string }) | undefined;
     if (existing?.state === "destroying") {
-      throw new AgentError(
+      throw new ServerError(
         "conflict",
         `your sandbox named '${name}' is still being destroyed; create it again in a moment`,
       );

@@ -1,7 +1,20 @@
 /** Tool session rows and their read records. */
-import type { FileStamp, ReadRecordStore } from "../tools/context.ts";
 import type { RegistryDatabase } from "./database.ts";
 import { guarded } from "./database.ts";
+
+/** What the server remembers of a file a session has read: enough to tell if it changed since. */
+export interface FileStamp {
+  /** Modification time in nanoseconds, as a decimal string (bigint-safe). */
+  mtimeNs: string;
+  size: number;
+  inode: number;
+}
+
+/** The read records of tool sessions; kept in the database, so they survive a server restart. */
+export interface ReadRecordStore {
+  get(sessionKey: string, path: string): FileStamp | undefined;
+  set(sessionKey: string, path: string, stamp: FileStamp): void;
+}
 
 /** One tool session as the registry knows it. */
 export interface ToolSessionRecord {

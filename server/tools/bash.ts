@@ -1,11 +1,12 @@
 /**
  * bash, bash_output and kill_bash: wire-shaped bodies in, wire-shaped answers out. The shell
  * itself lives in the sandbox's agent (server/agent/shell/); these functions forward to it.
- * Agent failures arrive as `AgentError` with their wire code and pass through unchanged.
+ * Agent failures arrive (converted by the agent connection) as `ServerError` with their wire
+ * code and pass through unchanged.
  */
-import { AgentError } from "../agent/failure.ts";
-import type { ToolBody } from "../http/schemas.ts";
+import { ServerError } from "../errors.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
 
 /** The validated body of `bash` (its request schema's output). */
@@ -36,7 +37,7 @@ function runOf(runtime: SandboxRuntime): number {
 
 /** The last cursor of an id started on an earlier run of the session's sandbox, if any. */
 function killedByRestart(ctx: ToolContext, id: string, error: unknown): number | undefined {
-  if (!(error instanceof AgentError) || error.code !== "not_found") return undefined;
+  if (!(error instanceof ServerError) || error.code !== "not_found") return undefined;
   const known = ctx.started.get(id);
   // One runtime per sandbox at a time: another run means the one it started on has stopped.
   return known && known.run !== runOf(ctx.runtime) ? known.cursor : undefined;
@@ -121,20 +122,4 @@ export async function killBash(
       return { message, status: "killed" as const };
     });
   return { message: result.message, shell_id: body.shell_id, status: result.status };
-}
-
-/** Ends a tool session's shell and background commands (session expiry). */
-export async function endShellSession(
-  ctx: Pick<ToolContext, "runtime" | "sessionKey">,
-): Promise<void> {
-  await ctx.runtime.call("shell_end", { sessionKey: ctx.sessionKey });
-}
-
-/** Whether a tool session has background commands still running (such a session does not expire). */
-export async function sessionIsBusy(ctx: {
-  runtime: SandboxRuntime;
-  sessionKey: string;
-}): Promise<boolean> {
-  const result = await ctx.runtime.call("shell_busy", { sessionKey: ctx.sessionKey });
-  return result.busy;
 }

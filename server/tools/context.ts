@@ -4,20 +4,9 @@
  */
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { StartedCommands } from "../sessions/started-commands.ts";
+import type { FileStamp, ReadRecordStore } from "../store/sessions.ts";
 
-/** What the server remembers of a file a session has read: enough to tell if it changed since. */
-export interface FileStamp {
-  /** Modification time in nanoseconds, as a decimal string (bigint-safe). */
-  mtimeNs: string;
-  size: number;
-  inode: number;
-}
-
-/** The read records of tool sessions; kept in the database, so they survive a server restart. */
-export interface ReadRecordStore {
-  get(sessionKey: string, path: string): FileStamp | undefined;
-  set(sessionKey: string, path: string, stamp: FileStamp): void;
-}
+export type { FileStamp, ReadRecordStore };
 
 /** The context of one tool call. */
 export interface ToolContext {

@@ -4,7 +4,7 @@
  * user's pile of jobs cannot make another's wait behind all of it; and each user may have only
  * so many jobs running or waiting (429 past that).
  */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** A pool of slots served round-robin among users. */
 export interface FairQueue {
@@ -67,7 +67,7 @@ export function createFairQueue(options: {
       const jobs = jobsOf.get(user) ?? 0;
       if (jobs >= maxPerUser) {
         return Promise.reject(
-          new AgentError(
+          new ServerError(
             "rate_limited",
             `too many ${what} at once (at most ${maxPerUser} running or waiting per user); wait for some to finish and retry`,
           ),

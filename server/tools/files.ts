@@ -1,9 +1,10 @@
 /** read, write and edit: wire-shaped bodies in, wire-shaped answers out. Owned by the file tools. */
-import { AgentError } from "../agent/failure.ts";
-import { checkToolPath } from "../agent/files/tool-path.ts";
-import type { ToolBody } from "../http/schemas.ts";
+
+import { ServerError } from "../errors.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
 import { pdfPages } from "./pdf.ts";
+import { checkToolPath } from "./tool-path.ts";
 
 /** The validated body of `read` (its request schema's output). */
 export type ReadBody = ToolBody<"read">;
@@ -72,10 +73,10 @@ export async function editFile(
 ): Promise<{ message: "ok"; replacements: number; file_path: string }> {
   const path = checkToolPath(body.file_path);
   if (body.old_string === body.new_string) {
-    throw new AgentError("no_change", "old_string and new_string are the same; nothing to change");
+    throw new ServerError("no_change", "old_string and new_string are the same; nothing to change");
   }
   if (body.old_string === "") {
-    throw new AgentError(
+    throw new ServerError(
       "invalid_request",
       "old_string must not be empty; to create a file use write",
     );

@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 import { createFairQueue } from "./fair-queue.ts";
 
 /** Parses running at once; more wait (each may use `memoryLimitMb`). */
@@ -127,13 +127,13 @@ export async function pdfPages(
   const answer = await runWorker(bytes, signal).finally(release);
   signal?.throwIfAborted();
   if (!answer || "tooLarge" in answer) {
-    throw new AgentError(
+    throw new ServerError(
       "unsupported_file",
       `${path} is a PDF too large or complex to extract text from (over ${memoryLimitMb} MiB of memory or ${timeLimitMs / 1000} s); extract it with the shell instead (e.g. pdftotext)`,
     );
   }
   if ("error" in answer) {
-    throw new AgentError(
+    throw new ServerError(
       "unsupported_file",
       `${path} looks like a PDF but could not be parsed: ${answer.error}`,
     );

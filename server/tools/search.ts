@@ -1,9 +1,10 @@
 /** glob and grep: wire-shaped bodies in, wire-shaped answers out. Owned by the file tools. */
-import { AgentError } from "../agent/failure.ts";
-import type { AgentGrepParams } from "../agent/files/protocol.ts";
-import { checkToolPath } from "../agent/files/tool-path.ts";
-import type { ToolBody } from "../http/schemas.ts";
+
+import { ServerError } from "../errors.ts";
+import type { AgentGrepParams } from "../shared/files-protocol.ts";
+import type { ToolBody } from "./bodies.ts";
 import type { ToolContext } from "./context.ts";
+import { checkToolPath } from "./tool-path.ts";
 
 /** The validated body of `glob` (its request schema's output). */
 export type GlobBody = ToolBody<"glob">;
@@ -47,7 +48,7 @@ export async function globFiles(
 function contextLines(value: number | undefined, field: string): number {
   if (value === undefined) return 0;
   if (!Number.isInteger(value) || value < 0 || value > maxContext) {
-    throw new AgentError("invalid_request", `${field} must be an integer from 0 to ${maxContext}`);
+    throw new ServerError("invalid_request", `${field} must be an integer from 0 to ${maxContext}`);
   }
   return value;
 }
@@ -55,9 +56,9 @@ function contextLines(value: number | undefined, field: string): number {
 /** Searches file contents with ripgrep inside the sandbox. */
 export async function grepFiles(ctx: ToolContext, body: GrepBody): Promise<GrepAnswer> {
   const path = checkToolPath(body.path ?? home, "path");
-  if (body.pattern === "") throw new AgentError("invalid_request", "pattern must not be empty");
+  if (body.pattern === "") throw new ServerError("invalid_request", "pattern must not be empty");
   if (body.file_type !== undefined && !/^[A-Za-z0-9_+-]{1,64}$/.test(body.file_type)) {
-    throw new AgentError(
+    throw new ServerError(
       "invalid_request",
       `unknown file_type ${JSON.stringify(body.file_type)}; use an rg --type name like ts or py`,
     );

@@ -10,7 +10,7 @@ import { mkdtemp, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentError } from "../../server/agent/failure.ts";
+import { ServerError } from "../../server/errors.ts";
 import {
   createDiskImages,
   type DiskImages,
@@ -78,9 +78,9 @@ describe("a failure while making one sandbox's disk image", () => {
         () => undefined,
         (error: unknown) => error,
       );
-      expect(failure).toBeInstanceOf(AgentError);
-      expect((failure as AgentError).code).toBe("unavailable");
-      expect((failure as AgentError).message).toMatch(/EMFILE.*try again/);
+      expect(failure).toBeInstanceOf(ServerError);
+      expect((failure as ServerError).code).toBe("unavailable");
+      expect((failure as ServerError).message).toMatch(/EMFILE.*try again/);
       // Nothing half-made: a home left without its image would pass for a quota-less one.
       expect(existsSync(join(first, "home"))).toBe(false);
       expect(existsSync(diskImageOf(first))).toBe(false);

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentError } from "../../server/agent/failure.ts";
+import { ServerError } from "../../server/errors.ts";
 import { defaultLimits } from "../../server/index.ts";
 import type { SandboxSpec } from "../../server/sandbox/backend.ts";
 import { createBubblewrapBackend } from "../../server/sandbox/bubblewrap.ts";
@@ -73,9 +73,9 @@ describe("a spawn that fails", () => {
       () => undefined,
       (error: unknown) => error,
     );
-    expect(failure).toBeInstanceOf(AgentError);
-    expect((failure as AgentError).code).toBe("unavailable");
-    expect((failure as AgentError).message).toMatch(/EMFILE.*try again/);
+    expect(failure).toBeInstanceOf(ServerError);
+    expect((failure as ServerError).code).toBe("unavailable");
+    expect((failure as ServerError).message).toMatch(/EMFILE.*try again/);
     // This process (the server, in real life) is still here, and the next start works.
     const runtime = await backend.start(spec);
     expect(await runtime.call("ping", {})).toBeDefined();

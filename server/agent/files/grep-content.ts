@@ -2,7 +2,7 @@
  * Builds grep content matches from ripgrep's `--json` stream: each match gets its own before
  * and after context (repeated when matches overlap), its line number only if asked for.
  */
-import type { AgentGrepMatch, AgentGrepParams } from "./protocol.ts";
+import type { AgentGrepMatch, AgentGrepParams } from "../../shared/files-protocol.ts";
 
 /** The most matches one answer carries; `totalMatches` still counts them all. */
 const maxMatches = 10_000;

@@ -11,10 +11,10 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { AgentGrepParams, AgentGrepResult } from "../../shared/files-protocol.ts";
 import { AgentError, isProcessLimitError, processLimitError } from "../failure.ts";
 import { collectContentMatches } from "./grep-content.ts";
 import { fileError, toLocalPath } from "./paths.ts";
-import type { AgentGrepParams, AgentGrepResult } from "./protocol.ts";
 
 const timeLimitMs = 30_000;
 const maxOutputBytes = 64 * 1024 * 1024;

@@ -1,8 +1,8 @@
-import type { AgentHandlers } from "../protocol.ts";
+import type { AgentHandlers } from "../../shared/agent-protocol.ts";
+import type { FileMethods } from "../../shared/files-protocol.ts";
 import { globTool } from "./glob.ts";
 import { grepTool } from "./grep.ts";
 import { checkToolPath } from "./paths.ts";
-import type { FileMethods } from "./protocol.ts";
 import { readTool } from "./read.ts";
 import { editTool, writeTool } from "./write.ts";
 

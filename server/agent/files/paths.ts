@@ -4,9 +4,18 @@
  * host directory that holds the sandbox's home, and answers map back.
  */
 import { readFileSync } from "node:fs";
+import { parseToolPath } from "../../shared/tool-path.ts";
 import { AgentError } from "../failure.ts";
 
-export { checkToolPath } from "./tool-path.ts";
+/**
+ * Checks a tool path (absolute, no `..` segment, no NUL, not over-long), normalises `//`, `/./`
+ * and a trailing slash, and returns it. Throws `invalid_path` (400).
+ */
+export function checkToolPath(path: unknown, field = "file_path"): string {
+  const checked = parseToolPath(path, field);
+  if ("invalidPath" in checked) throw new AgentError("invalid_path", checked.invalidPath);
+  return checked.path;
+}
 
 const sandboxHome = "/home/user";
 const { LUMINA_AGENT_HOME: agentHome } = process.env;

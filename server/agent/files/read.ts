@@ -4,9 +4,9 @@
  */
 import { constants } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
+import type { AgentReadResult } from "../../shared/files-protocol.ts";
 import { AgentError } from "../failure.ts";
 import { checkToolPath, fileError, toLocalPath } from "./paths.ts";
-import type { AgentReadResult } from "./protocol.ts";
 import { stampOf } from "./stamp.ts";
 
 const defaultLimit = 2000;

@@ -1,5 +1,5 @@
 import type { BigIntStats } from "node:fs";
-import type { AgentStamp } from "./protocol.ts";
+import type { AgentStamp } from "../../shared/files-protocol.ts";
 
 /** The stamp of a file from its (bigint) stat. */
 export function stampOf(stats: BigIntStats): AgentStamp {

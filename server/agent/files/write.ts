@@ -5,10 +5,10 @@
  */
 import { lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { AgentStamp, ExpectedStamp } from "../../shared/files-protocol.ts";
 import { AgentError } from "../failure.ts";
 import { withPathLock } from "./path-lock.ts";
 import { checkToolPath, fileError, toLocalPath, toSandboxPath } from "./paths.ts";
-import type { AgentStamp, ExpectedStamp } from "./protocol.ts";
 import { openRegular } from "./read.ts";
 import { sameStamp, stampOf } from "./stamp.ts";
 import { tempPathFor } from "./temp-name.ts";

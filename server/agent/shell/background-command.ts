@@ -3,14 +3,13 @@
  * (job-group.ts), its output drained into a bounded buffer, read by byte cursor with optional
  * line filter and long-poll.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
+import type { BackgroundStatus } from "../../shared/shell-protocol.ts";
 import { JobGroup } from "./job-group.ts";
 import { OutputBuffer, wholeCharacterLength } from "./output-buffer.ts";
 import { signalNumber } from "./persistent-shell.ts";
 import { killProcessTree } from "./process-tree.ts";
-
-/** The life stage of a background command, as the wire reports it. */
-export type BackgroundStatus = "running" | "completed" | "failed" | "killed";
 
 /** One answer of `bash_output`. */
 export interface BackgroundRead {

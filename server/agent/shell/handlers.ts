@@ -1,7 +1,8 @@
 /** The shell engine's agent methods: one `ShellSession` per server tool session. */
+
+import type { AgentHandlers } from "../../shared/agent-protocol.ts";
+import type { ShellMethods } from "../../shared/shell-protocol.ts";
 import { AgentError } from "../failure.ts";
-import type { AgentHandlers } from "../protocol.ts";
-import type { ShellMethods } from "./protocol.ts";
 import { ShellSession } from "./shell-session.ts";
 
 const sessions = new Map<string, ShellSession>();

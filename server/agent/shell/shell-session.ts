@@ -4,8 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { readlinkSync } from "node:fs";
+import type { AgentParams, AgentResult } from "../../shared/agent-protocol.ts";
 import { AgentError, isProcessLimitError, processLimitError, saysForkFailed } from "../failure.ts";
-import type { AgentParams, AgentResult } from "../protocol.ts";
 import { BackgroundCommand } from "./background-command.ts";
 import { PersistentShell } from "./persistent-shell.ts";
 import { Transcript } from "./transcript.ts";

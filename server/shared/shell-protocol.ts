@@ -2,7 +2,9 @@
  * The shell methods of the agent. Every call names the server's tool session (`sessionKey`):
  * each session has its own persistent shell and its own background commands.
  */
-import type { BackgroundStatus } from "./background-command.ts";
+
+/** The life stage of a background command, as the wire reports it. */
+export type BackgroundStatus = "running" | "completed" | "failed" | "killed";
 
 interface SessionParams {
   sessionKey: string;

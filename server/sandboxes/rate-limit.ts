@@ -1,5 +1,5 @@
 /** Per-user token buckets: a burst of calls at once, then a steady rate. */
-import { AgentError } from "../agent/failure.ts";
+import { ServerError } from "../errors.ts";
 
 /** The shape of a token bucket. */
 export interface RateLimitOptions {
@@ -16,7 +16,7 @@ export interface RateLimit {
 }
 
 /** A 429 that knows when the caller may try again. */
-export class RateLimitedError extends AgentError {
+export class RateLimitedError extends ServerError {
   constructor(
     message: string,
     /** Seconds until a token is there again (the `Retry-After` header). */

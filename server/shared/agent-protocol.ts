@@ -5,8 +5,8 @@
  * (responses). The agent is the only process the server starts in a sandbox; every file
  * tool and every shell runs through it, so tools see exactly what the shell sees.
  */
-import type { FileMethods } from "./files/protocol.ts";
-import type { ShellMethods } from "./shell/protocol.ts";
+import type { FileMethods } from "./files-protocol.ts";
+import type { ShellMethods } from "./shell-protocol.ts";
 
 /** Every method the agent answers, by name: `{ params, result }`. */
 export interface AgentMethods extends FileMethods, ShellMethods {
