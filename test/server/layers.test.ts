@@ -19,6 +19,7 @@ const serverRoot = join(repoRoot, "server");
 const layers: string[][] = [
   ["main.ts"],
   ["index.ts", "admin-commands.ts"],
+  ["options.ts"],
   ["http/"],
   ["auth/"],
   ["sandboxes/"],
