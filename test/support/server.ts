@@ -2,6 +2,7 @@
  * The harness every end-to-end test uses: the real server (`createLuminaServer`) on 127.0.0.1,
  * port 0, over a temporary data directory, with bubblewrap isolation unless told otherwise.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,8 +27,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Why bubblewrap sandboxes cannot run here (not root, or no `bwrap`), or undefined when they can. */
+export const sandboxHostMissing: string | undefined =
+  process.getuid?.() === 0 && !spawnSync("bwrap", ["--version"]).error
+    ? undefined
+    : "needs root and bubblewrap (apt-get install bubblewrap), as CI runs it";
+
 /** Starts the real server for a test. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  if ((options.isolation ?? "bubblewrap") === "bubblewrap" && sandboxHostMissing) {
+    throw new Error(
+      `This test starts a server with bubblewrap sandboxes: it ${sandboxHostMissing}`,
+    );
+  }
   const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
   const start = () =>
     createLuminaServer({
