@@ -22,12 +22,13 @@ export function requireSandboxHost(): void {
 
 /**
  * Starts the real server before the calling file's (or `describe` block's) tests and closes it
- * after; `setup` runs once it is up. Returns an accessor for use inside tests and hooks. With
+ * after; `setup` runs once it is up (within `setupTimeout` ms, if given). Returns an accessor for use inside tests and hooks. With
  * bubblewrap isolation it starts nothing and skips the tests where `sandboxHostMissing` says so.
  */
 export function useTestServer(
   options: TestServerOptions = {},
   setup?: (server: TestServer) => unknown,
+  setupTimeout?: number,
 ): () => TestServer {
   const needsHost = (options.isolation ?? "bubblewrap") === "bubblewrap";
   if (needsHost) requireSandboxHost();
@@ -36,7 +37,7 @@ export function useTestServer(
     if (needsHost && sandboxHostMissing) return;
     server = await startTestServer(options);
     await setup?.(server);
-  });
+  }, setupTimeout);
   afterAll(() => server?.close());
   return () => {
     if (!server) throw new Error("useTestServer: its server starts in beforeAll; use it in a test");
