@@ -63,6 +63,8 @@ export interface LuminaServerOptions {
   heartbeatMs?: number;
   /** Idle time after which a tool session expires, in ms. @default 8 hours */
   sessionIdleMs?: number;
+  /** The clock of tool session expiry, in ms (tests pass idle time with it). @default Date.now */
+  sessionClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
@@ -149,6 +151,8 @@ export interface LuminaServer {
   adminKey?: string;
   /** Mints and registers a new API key for `user`, returning it (only its digest is stored). */
   addUserKey(user: string): string;
+  /** Expires idle tool sessions now, as the timer would (tests pair it with `sessionClock`). */
+  sweepSessions(): Promise<void>;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }
@@ -267,6 +271,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     store: sessionStore,
     sandboxes,
     idleMs: options.sessionIdleMs ?? defaultSessionIdleMs,
+    ...(options.sessionClock ? { now: options.sessionClock } : {}),
     ...(options.maxSessionsPerUser !== undefined
       ? { maxSessionsPerUser: options.maxSessionsPerUser }
       : {}),
@@ -320,6 +325,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       keys.add(user, digestApiKey(key));
       return key;
     },
+    sweepSessions: () => sessions.sweep(),
     close() {
       closing ??= (async () => {
         sessions.close();

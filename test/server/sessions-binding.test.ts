@@ -121,12 +121,20 @@ describe("the session header", () => {
 describe("idle expiry", () => {
   // Short idle time: the sweep runs every quarter of it.
   const idleMs = 1500;
-  const pastIdle = () => new Promise((resolve) => setTimeout(resolve, idleMs * 3));
+  // Expiry's clock runs ahead of real time by `skew`: idle periods pass without sleeping.
+  let skew = 0;
+  const pastIdle = async () => {
+    skew += idleMs * 3;
+    await server.sweepSessions();
+  };
   let server: TestServer;
   let name: string;
   let otherName: string;
   beforeAll(async () => {
-    server = await startTestServer({ sessionIdleMs: idleMs });
+    server = await startTestServer({
+      sessionIdleMs: idleMs,
+      sessionClock: () => Date.now() + skew,
+    });
     name = randomSandboxName();
     otherName = randomSandboxName();
     await createClient({ baseUrl: server.url, token: server.token, sandbox: name }).createSandbox();

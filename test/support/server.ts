@@ -21,6 +21,8 @@ export interface TestServer {
   readonly dataDir: string;
   /** Registers a user and returns a fresh API key for it. */
   addUser(name: string): string;
+  /** Expires idle tool sessions now (with `sessionClock`, idle time passes without sleeping). */
+  sweepSessions(): Promise<void>;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
@@ -62,6 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     token,
     dataDir,
     addUser: (name) => server.addUserKey(name),
+    sweepSessions: () => server.sweepSessions(),
     async restart() {
       await server.close();
       server = await start();
