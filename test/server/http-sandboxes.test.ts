@@ -1,8 +1,12 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
+import { until } from "../backend/helpers.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { randomSandboxName, startTestServer } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
+import { hostHomeOf } from "./sandbox-helpers.ts";
 
 const server = useTestServer();
 
@@ -137,12 +141,15 @@ describe("per-user limits", () => {
       await as(limited.token, name).createSandbox();
       const other = as(limited.addUser("other"), name);
       await other.createSandbox();
+      const home = await hostHomeOf(limited, as(limited.token, name));
       const running = [
-        as(limited.token, name, "one").bash("sleep 6"),
-        as(limited.token, name, "two").bash("sleep 6"),
+        as(limited.token, name, "one").bash("touch admitted-one; sleep 6"),
+        as(limited.token, name, "two").bash("touch admitted-two; sleep 6"),
       ];
-      // Give both calls time to be admitted before the third knocks.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // A command that runs was admitted: the third knocks once both hold their slots.
+      const admitted = async (call: string) =>
+        Boolean(await stat(join(home, `admitted-${call}`)).catch(() => undefined));
+      await until(async () => (await admitted("one")) && (await admitted("two")), "both run");
       const third = await rawCall(limited.url, `/v1/sandboxes/${name}/tools/bash`, {
         token: limited.token,
         session: "three",
