@@ -136,6 +136,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     store: sessionStore,
     sandboxes,
     idleMs: options.sessionIdleMs ?? defaultSessionIdleMs,
+    ...(options.sessionClock ? { now: options.sessionClock } : {}),
     ...(options.maxSessionsPerUser !== undefined
       ? { maxSessionsPerUser: options.maxSessionsPerUser }
       : {}),
@@ -189,6 +190,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       keys.add(user, digestApiKey(key));
       return key;
     },
+    sweepSessions: () => sessions.sweep(),
     close() {
       closing ??= (async () => {
         sessions.close();

@@ -34,6 +34,8 @@ export interface LuminaServerOptions {
   heartbeatMs?: number;
   /** Idle time after which a tool session expires, in ms. @default 8 hours */
   sessionIdleMs?: number;
+  /** The clock of tool session expiry, in ms (tests pass idle time with it). @default Date.now */
+  sessionClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
@@ -120,6 +122,8 @@ export interface LuminaServer {
   adminKey?: string;
   /** Mints and registers a new API key for `user`, returning it (only its digest is stored). */
   addUserKey(user: string): string;
+  /** Expires idle tool sessions now, as the timer would (tests pair it with `sessionClock`). */
+  sweepSessions(): Promise<void>;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }

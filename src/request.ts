@@ -160,24 +160,26 @@ function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unkn
  */
 const MARGIN = 15_000;
 
-/**
- * Binds `request` to the tool endpoints of `sandbox`: `tool(name, body, parse, options, idempotent,
- * busyFor)` posts to `…/tools/{name}`; `busyFor` is how long the server may rightly take, which
- * with the margin becomes the call's HTTP timeout.
- */
+/** One tool call, as `toolCaller`'s function takes it. */
+export interface ToolCall<T> {
+  /** The tool, the last segment of `…/tools/{name}`. */
+  name: string;
+  body: Record<string, unknown>;
+  parse: (body: unknown) => T;
+  options?: CallOptions | undefined;
+  /** Whether a failed attempt may be retried. */
+  idempotent?: boolean | undefined;
+  /** How long the server may rightly take, in ms; with the margin, the call's HTTP timeout. */
+  busyFor?: number | undefined;
+}
+
+/** Binds `request` to the tool endpoints of `sandbox`: each call posts to `…/tools/{name}`. */
 export function toolCaller(
   request: Requester,
   sandbox: string,
-): <T>(
-  name: string,
-  body: Record<string, unknown>,
-  parse: (body: unknown) => T,
-  options?: CallOptions,
-  idempotent?: boolean,
-  busyFor?: number,
-) => Promise<T> {
+): <T>(call: ToolCall<T>) => Promise<T> {
   const tools = `/${encodeURIComponent(sandbox)}/tools/`;
-  return (name, body, parse, options, idempotent, busyFor) =>
+  return ({ name, body, parse, options, idempotent, busyFor }) =>
     request(
       {
         method: "POST",

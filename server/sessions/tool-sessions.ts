@@ -57,8 +57,11 @@ export function createToolSessions(options: {
   /** @default defaultMaxSessionsPerUser */
   maxSessionsPerUser?: number;
   log: (line: string) => void;
+  /** The time in ms, injectable so tests pass idle periods without sleeping. @default Date.now */
+  now?: () => number;
 }): ToolSessions {
   const { store, sandboxes, idleMs, log } = options;
+  const clock = options.now ?? Date.now;
   const maxSessions = options.maxSessionsPerUser ?? defaultMaxSessionsPerUser;
   const started = createStartedCommandBook(maxSessions);
 
@@ -78,7 +81,7 @@ export function createToolSessions(options: {
         if (left > 0) inFlight.set(key, left);
         else inFlight.delete(key);
         try {
-          store.touch(key, Date.now());
+          store.touch(key, clock());
         } catch {
           // A busy registry only costs this call's touch; the session was touched on entry.
         }
@@ -113,7 +116,7 @@ export function createToolSessions(options: {
 
   let sweeping: Promise<void> | undefined;
   async function sweepOnce(): Promise<void> {
-    for (const record of store.idleSince(Date.now() - idleMs)) {
+    for (const record of store.idleSince(clock() - idleMs)) {
       await expire(record).catch((error: unknown) =>
         log(`session expiry failed: ${(error as Error).message}`),
       );
@@ -145,7 +148,7 @@ export function createToolSessions(options: {
       return header;
     },
     async enter(sessionId, user, sandboxId) {
-      const now = Date.now();
+      const now = clock();
       const existing = store.find(sessionId);
       if (existing) {
         assertBoundTo(existing, user, sandboxId);

@@ -89,34 +89,34 @@ export function createBashMethods(
     bash: async (command, options = {}) => {
       const fields = ownFields("bash", options, ["timeout", "description", "runInBackground"]);
       const { timeout, runInBackground } = options;
-      const result = await tool(
-        "bash",
-        { command, ...fields },
-        toBashResult,
+      const result = await tool({
+        name: "bash",
+        body: { command, ...fields },
+        parse: toBashResult,
         options,
-        false,
-        runInBackground ? 0 : (timeout ?? 120_000),
-      );
+        idempotent: false,
+        busyFor: runInBackground ? 0 : (timeout ?? 120_000),
+      });
       if (result.shellId) remember(result.shellId, 0);
       return result;
     },
     bashOutput: async (bashId, options = {}) => {
       const fields = ownFields("bashOutput", options, ["filter", "cursor", "waitMs"]);
       const { cursor, waitMs } = options;
-      const result = await tool(
-        "bash_output",
-        { bashId, ...fields },
-        toBashOutputResult,
+      const result = await tool({
+        name: "bash_output",
+        body: { bashId, ...fields },
+        parse: toBashOutputResult,
         options,
-        cursor !== undefined,
-        waitMs ?? 0,
-      );
+        idempotent: cursor !== undefined,
+        busyFor: waitMs ?? 0,
+      });
       remember(bashId, result.cursor);
       return result;
     },
     killBash: async (shellId, options = {}) => {
       ownFields("killBash", options);
-      return tool("kill_bash", { shellId }, toKillBashResult, options);
+      return tool({ name: "kill_bash", body: { shellId }, parse: toKillBashResult, options });
     },
   };
 }

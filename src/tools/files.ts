@@ -64,11 +64,11 @@ export function createFileMethods(request: Requester, sandbox: string): FileMeth
   return {
     read: async (filePath, options = {}) => {
       const body = { filePath, ...ownFields("read", options, ["offset", "limit"]) };
-      return tool("read", body, toReadResult, options, true);
+      return tool({ name: "read", body, parse: toReadResult, options, idempotent: true });
     },
     write: async (filePath, content, options = {}) => {
       ownFields("write", options);
-      return tool("write", { filePath, content }, toWriteResult, options);
+      return tool({ name: "write", body: { filePath, content }, parse: toWriteResult, options });
     },
     edit: async (filePath, oldString, newString, options = {}) => {
       const body = {
@@ -77,7 +77,7 @@ export function createFileMethods(request: Requester, sandbox: string): FileMeth
         newString,
         ...ownFields("edit", options, ["replaceAll"]),
       };
-      return tool("edit", body, toEditResult, options);
+      return tool({ name: "edit", body, parse: toEditResult, options });
     },
   };
 }

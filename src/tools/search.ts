@@ -102,13 +102,19 @@ export function createSearchMethods(request: Requester, sandbox: string): Search
   return {
     glob: async (pattern, options = {}) => {
       const body = { pattern, ...ownFields("glob", options, ["path"]) };
-      return tool("glob", body, toGlobResult, options, true);
+      return tool({ name: "glob", body, parse: toGlobResult, options, idempotent: true });
     },
     // The overloads narrow the declared type by the requested mode, so the answer must be in it.
     grep: (async (pattern: string, options: GrepOptions = {}) => {
       const body = { pattern, ...ownFields("grep", options, GREP_FIELDS) };
       const mode = options.outputMode ?? "files_with_matches";
-      return tool("grep", body, (answer) => toGrepResult(answer, mode), options, true);
+      return tool({
+        name: "grep",
+        body,
+        parse: (answer) => toGrepResult(answer, mode),
+        options,
+        idempotent: true,
+      });
     }) as SearchMethods["grep"],
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import {
   type AnthropicReplay,
@@ -7,25 +7,20 @@ import {
   text,
   toolUse,
 } from "../support/anthropic-replay.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { root, runtimes } from "./cli.ts";
 import { openTerminal, type Terminal } from "./tmux.ts";
 
-let server: TestServer;
 let admin: LuminaClient;
 let terminal: Terminal | undefined;
 let model: AnthropicReplay | undefined;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = createClient({ baseUrl: server.url, token: server.token, sandbox: "unused" });
+const server = useTestServer({}, async () => {
+  admin = createClient({ baseUrl: server().url, token: server().token, sandbox: "unused" });
 });
 afterEach(async () => {
   terminal?.close();
   await model?.close();
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 const sandboxNames = async () => (await admin.listSandboxes()).map((sandbox) => sandbox.name);
@@ -35,8 +30,8 @@ function startChat(anthropicUrl: string, runtime: keyof typeof runtimes = "node"
   return openTerminal(
     `${command} src/cli/main.ts chat`,
     {
-      LUMINA_HOST: server.url,
-      LUMINA_TOKEN: server.token,
+      LUMINA_HOST: server().url,
+      LUMINA_TOKEN: server().token,
       ANTHROPIC_API_KEY: "sk-ant-test",
       ANTHROPIC_BASE_URL: anthropicUrl,
       NO_COLOR: "",
@@ -74,7 +69,7 @@ describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])(
 
       const banner = await terminal.waitFor(/you >/);
       expect(banner).toContain("Lumina Sandbox — Interactive Chat");
-      expect(banner).toContain(`Server:  ${server.url}`);
+      expect(banner).toContain(`Server:  ${server().url}`);
       const sandbox = /Sandbox: (chat-[0-9a-f]{8})/.exec(banner)?.[1];
       expect(sandbox).toBeDefined();
       expect(await sandboxNames()).toEqual([sandbox]);
@@ -95,7 +90,11 @@ describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])(
       expect(coloured).toMatch(/\x1b\[[0-9;]*36[0-9;]*m[^\n]*Bash/);
       expect(coloured).toMatch(/\x1b\[[0-9;]*32[0-9;]*m→/);
 
-      const file = createClient({ baseUrl: server.url, token: server.token, sandbox: sandbox! });
+      const file = createClient({
+        baseUrl: server().url,
+        token: server().token,
+        sandbox: sandbox!,
+      });
       expect(await file.read(script)).toMatchObject({
         content: "   1\techo Hello from the sandbox\n",
       });

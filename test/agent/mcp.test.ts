@@ -1,17 +1,12 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { luminaCommand, root } from "./cli.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 async function connect(
   env: Record<string, string>,
@@ -21,8 +16,8 @@ async function connect(
     cwd: root,
     env: {
       PATH: process.env["PATH"] ?? "",
-      LUMINA_URL: server.url,
-      LUMINA_TOKEN: server.token,
+      LUMINA_URL: server().url,
+      LUMINA_TOKEN: server().token,
       ...env,
     },
     stderr: "pipe",
@@ -39,7 +34,7 @@ function textOf(result: Awaited<ReturnType<Client["callTool"]>>): string {
 
 describe("lumina mcp over stdio, driven by the MCP SDK's own client", () => {
   test("without LUMINA_NAME: lists the 8 tools, runs Bash and Read, destroys its sandbox on close", async () => {
-    const admin = createClient({ baseUrl: server.url, token: server.token, sandbox: "unused" });
+    const admin = createClient({ baseUrl: server().url, token: server().token, sandbox: "unused" });
     const { mcp } = await connect({});
     try {
       const { tools } = await mcp.listTools();
@@ -96,7 +91,7 @@ describe("lumina mcp over stdio, driven by the MCP SDK's own client", () => {
 
   test("with LUMINA_NAME: works in that sandbox and keeps it", async () => {
     const sandbox = randomSandboxName("mcp-named");
-    const owner = createClient({ baseUrl: server.url, token: server.token, sandbox });
+    const owner = createClient({ baseUrl: server().url, token: server().token, sandbox });
     await owner.createSandbox();
     await owner.write("/home/user/kept.txt", "kept\n");
     const { mcp } = await connect({ LUMINA_NAME: sandbox });

@@ -6,7 +6,13 @@ import {
   type ReplayTurn,
   startAnthropicReplay,
 } from "../support/anthropic-replay.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import {
+  randomSandboxName,
+  sandboxHostMissing,
+  startTestServer,
+  type TestServer,
+} from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 
 /** The server and sandbox of a test file, set once its `beforeAll` has run. */
 export interface SandboxFixture {
@@ -17,7 +23,9 @@ export interface SandboxFixture {
 /** Starts the server and creates a sandbox before the file's tests; destroys both after. */
 export function useSandbox(): SandboxFixture {
   const fixture = {} as SandboxFixture;
+  requireSandboxHost();
   beforeAll(async () => {
+    if (sandboxHostMissing) return;
     fixture.server = await startTestServer();
     const { url, token } = fixture.server;
     fixture.client = createClient({ baseUrl: url, token, sandbox: randomSandboxName() });

@@ -4,8 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll } from "vitest";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 /** The repository root, the working directory of every child. */
 export const root: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -55,13 +54,6 @@ export function runChild(
  * of the environment (`LUMINA_URL`, `LUMINA_TOKEN`) that points a child process at it.
  */
 export function useServerEnv(): () => Record<string, string> {
-  let server: TestServer | undefined;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
-  return () => {
-    if (!server) throw new Error("the reference server did not start");
-    return { LUMINA_URL: server.url, LUMINA_TOKEN: server.token };
-  };
+  const server = useTestServer();
+  return () => ({ LUMINA_URL: server().url, LUMINA_TOKEN: server().token });
 }

@@ -1,18 +1,15 @@
 import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { errorCode, rawCall } from "../support/http.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { startTestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 const secret = "test-secret-that-is-long-enough-for-hs256!";
 const key = new TextEncoder().encode(secret);
 const now = () => Math.floor(Date.now() / 1000);
-let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer({ jwtSecret: secret });
-});
-afterAll(() => server?.close());
+const server = useTestServer({ jwtSecret: secret });
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
 
@@ -29,7 +26,7 @@ function handMade(
 }
 
 const status = async (token: string) => {
-  const answer = await rawCall(server.url, "/v1/sandboxes", { token });
+  const answer = await rawCall(server().url, "/v1/sandboxes", { token });
   return { status: answer.status, code: errorCode(answer) };
 };
 const refused = { status: 401, code: "unauthorized" };
@@ -41,15 +38,15 @@ describe("HS256 JWTs", () => {
       .setSubject("jwt-user")
       .setExpirationTime("5m")
       .sign(key);
-    const created = await rawCall(server.url, "/v1/sandboxes", {
+    const created = await rawCall(server().url, "/v1/sandboxes", {
       token,
       body: { name: "jwt-box", eager: false },
     });
     expect(created.status).toBe(201);
     // The sandbox belongs to jwt-user, not to admin.
-    const asAdmin = await rawCall(server.url, "/v1/sandboxes/jwt-box", { token: server.token });
+    const asAdmin = await rawCall(server().url, "/v1/sandboxes/jwt-box", { token: server().token });
     expect(asAdmin.status).toBe(404);
-    expect((await rawCall(server.url, "/v1/sandboxes/jwt-box", { token })).status).toBe(200);
+    expect((await rawCall(server().url, "/v1/sandboxes/jwt-box", { token })).status).toBe(200);
   });
 
   it("accepts a hand-made HS256 token (the control for the refusals below)", async () => {
@@ -82,7 +79,7 @@ describe("HS256 JWTs", () => {
   });
 
   it("still accepts API keys next to JWTs", async () => {
-    expect((await status(server.token)).status).toBe(200);
+    expect((await status(server().token)).status).toBe(200);
   });
 });
 

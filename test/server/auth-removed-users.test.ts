@@ -6,18 +6,15 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAdminCommand } from "../../server/admin-commands.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 const secret = "removed-users-secret-long-enough-for-hs256";
-let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer({ jwtSecret: secret, isolation: "none" });
-});
-afterAll(() => server?.close());
+const server = useTestServer({ jwtSecret: secret, isolation: "none" });
 
 const jwtFor = (sub: string) =>
   new SignJWT({})
@@ -26,10 +23,10 @@ const jwtFor = (sub: string) =>
     .setExpirationTime("5m")
     .sign(new TextEncoder().encode(secret));
 const statusWith = async (token: string) => {
-  const answer = await rawCall(server.url, "/v1/sandboxes", { token });
+  const answer = await rawCall(server().url, "/v1/sandboxes", { token });
   return { status: answer.status, code: errorCode(answer) };
 };
-const admin = (name: string, ...args: string[]) => runAdminCommand(name, args, server.dataDir);
+const admin = (name: string, ...args: string[]) => runAdminCommand(name, args, server().dataDir);
 const refused = { status: 401, code: "unauthorized" };
 
 /** Polls `check` every 50 ms until it holds or 30 s pass. */
@@ -43,8 +40,8 @@ async function eventually(check: () => Promise<boolean> | boolean): Promise<bool
 
 describe("revoke-key", () => {
   it("refuses the revoked key at once and keeps the user's other keys", async () => {
-    const first = server.addUser("rita");
-    const second = server.addUser("rita");
+    const first = server().addUser("rita");
+    const second = server().addUser("rita");
     const idsOf = (listing: string) =>
       [...listing.matchAll(/^([0-9a-f]{12}) {2}created/gm)].map((match) => match[1]!);
     const listed = admin("list-keys", "rita");
@@ -61,7 +58,7 @@ describe("revoke-key", () => {
     expect(await statusWith(second)).toEqual(refused);
     expect(admin("revoke-key", "rita", id).code).toBe(1);
     // Another user's key is not reachable through rita's name.
-    const other = server.addUser("otto");
+    const other = server().addUser("otto");
     expect(admin("revoke-key", "rita", other).code).toBe(1);
     expect((await statusWith(other)).status).toBe(200);
   });
@@ -69,16 +66,16 @@ describe("revoke-key", () => {
 
 describe("remove-user", () => {
   it("refuses the user's keys and JWTs and destroys its sandboxes; add-key restores it", async () => {
-    const key = server.addUser("mallory");
+    const key = server().addUser("mallory");
     const jwt = await jwtFor("mallory");
     const name = randomSandboxName("removed");
-    const created = await rawCall(server.url, "/v1/sandboxes", {
+    const created = await rawCall(server().url, "/v1/sandboxes", {
       token: jwt,
       body: { name, eager: true },
     });
     expect(created.status).toBe(201);
     // The only sandbox of this server so far: its storage is what must go.
-    const sandboxesDir = join(server.dataDir, "sandboxes");
+    const sandboxesDir = join(server().dataDir, "sandboxes");
     const storage = (await readdir(sandboxesDir)).map((id) => join(sandboxesDir, id));
     expect(storage.length).toBe(1);
     // A JWT-only user beside it is not touched.
@@ -94,7 +91,7 @@ describe("remove-user", () => {
     const restored = admin("add-key", "mallory");
     expect(restored.stdout).toMatch(/had been removed/);
     expect((await statusWith(await jwtFor("mallory"))).status).toBe(200);
-    const listed = await rawCall(server.url, "/v1/sandboxes", { token: jwt });
+    const listed = await rawCall(server().url, "/v1/sandboxes", { token: jwt });
     expect(listed.json).toEqual({ sandboxes: [] });
   });
 

@@ -2,15 +2,15 @@
  * Background commands end to end: the SDK's `bash` with `runInBackground`, `bashOutput`,
  * `streamOutput` and `killBash` against the real server with bubblewrap sandboxes.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
 let sandbox: string;
 
 function client(toolSessionId?: string): LuminaClient {
-  return createClient({ baseUrl: server.url, token: server.token, sandbox, toolSessionId });
+  return createClient({ baseUrl: server().url, token: server().token, sandbox, toolSessionId });
 }
 
 async function start(lumina: LuminaClient, command: string): Promise<string> {
@@ -41,13 +41,9 @@ async function sleepers(lumina: LuminaClient, prefix: string): Promise<number> {
   return Number(output.trim());
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
+const server = useTestServer({}, async () => {
   sandbox = randomSandboxName("bg");
   await client().createSandbox();
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 describe("bash in the background", () => {

@@ -1,18 +1,15 @@
 /** CONTRACT §3: a bash call's `description` is informational and lands in the server's log. */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
 
 const logged: string[] = [];
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ log: (line) => logged.push(line) });
-  lumina = await newSandboxClient(server);
+const server = useTestServer({ log: (line) => logged.push(line) }, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 it("logs the description of a bash call, and the command's answer is unchanged", async () => {
   const result = await lumina.bash("echo built", { description: "Build the project" });

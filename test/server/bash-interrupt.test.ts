@@ -2,24 +2,20 @@
  * A timed-out or aborted foreground command runs nothing more of its command line, whatever
  * shape that line has, and the shell keeps the state the command had reached.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
 let sandbox: string;
 
 function client(toolSessionId?: string): LuminaClient {
-  return createClient({ baseUrl: server.url, token: server.token, sandbox, toolSessionId });
+  return createClient({ baseUrl: server().url, token: server().token, sandbox, toolSessionId });
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
+const server = useTestServer({}, async () => {
   sandbox = randomSandboxName("intr");
   await client().createSandbox();
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 /** Command lines whose statements after the long `sleep` each leave a file in the current directory. */

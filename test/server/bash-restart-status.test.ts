@@ -2,22 +2,15 @@
  * CONTRACT §3: a background command ended by a sandbox restart reads as `killed` (137), not as
  * an unknown id, for both bash_output and kill_bash; a never-started id is still a 404.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { describe, expect, it } from "vitest";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient } from "./sandbox-helpers.ts";
 
 describe("background commands across a sandbox restart", () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = useTestServer();
 
   it("answers killed (137) with the last cursor, and kill_bash says so", async () => {
-    const lumina = await newSandboxClient(server, server.token, "restart");
+    const lumina = await newSandboxClient(server(), server().token, "restart");
     const { shellId } = await lumina.bash("echo started; sleep 300", { runInBackground: true });
     const first = await lumina.bashOutput(shellId, { filter: "started", waitMs: 20_000 });
     expect(first).toMatchObject({ output: "started\n", status: "running" });

@@ -2,15 +2,15 @@
  * The persistent foreground shell, end to end: the SDK's `bash` against the real server with
  * bubblewrap sandboxes.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
 let sandbox: string;
 
 function client(): LuminaClient {
-  return createClient({ baseUrl: server.url, token: server.token, sandbox });
+  return createClient({ baseUrl: server().url, token: server().token, sandbox });
 }
 
 /** The sandbox's processes whose command line contains `needle` (besides the search itself). */
@@ -19,13 +19,9 @@ async function processesMatching(lumina: LuminaClient, needle: string): Promise<
   return output;
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
+const server = useTestServer({}, async () => {
   sandbox = randomSandboxName("bash");
   await client().createSandbox();
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 describe("bash: the persistent shell", () => {

@@ -2,11 +2,11 @@
  * `streamOutput` against the real server when answers are lost on the way back: the server has
  * read the output (and moved the session's position), the client never sees the answer.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
 let sandbox: string;
 
 /** A client whose fetch loses the answers of the `bash_output` requests numbered in `lose`. */
@@ -22,8 +22,8 @@ function losingClient(lose: number[], toolSessionId?: string) {
     throw new TypeError("fetch failed: connection reset");
   };
   const lumina: LuminaClient = createClient({
-    baseUrl: server.url,
-    token: server.token,
+    baseUrl: server().url,
+    token: server().token,
     sandbox,
     toolSessionId,
     retry: { baseDelay: 10 },
@@ -38,13 +38,9 @@ async function follow(lumina: LuminaClient, shellId: string): Promise<string> {
   return output;
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
+const server = useTestServer({}, async () => {
   sandbox = randomSandboxName("stream");
-  await createClient({ baseUrl: server.url, token: server.token, sandbox }).createSandbox();
-});
-afterAll(async () => {
-  await server?.close();
+  await createClient({ baseUrl: server().url, token: server().token, sandbox }).createSandbox();
 });
 
 it("a lost first answer of streamOutput loses no output", async () => {

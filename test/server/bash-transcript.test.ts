@@ -2,21 +2,18 @@
  * Watching a session live: each tool session's shell keeps a transcript in the sandbox's /tmp
  * (`/tmp/lumina-sessions/<tool session id>.log`) that another session can follow as it grows.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let worker: LuminaClient;
 let watcher: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  worker = await newSandboxClient(server);
-  watcher = createClient({ baseUrl: server.url, token: server.token, sandbox: worker.sandbox });
+const server = useTestServer({}, async () => {
+  worker = await newSandboxClient(server());
+  watcher = createClient({ baseUrl: server().url, token: server().token, sandbox: worker.sandbox });
 });
-afterAll(() => server?.close());
 
 const transcriptOf = (client: LuminaClient) => `/tmp/lumina-sessions/${client.toolSessionId}.log`;
 

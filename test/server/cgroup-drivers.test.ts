@@ -12,6 +12,9 @@ import { JobGroup } from "../../server/agent/shell/job-group.ts";
 import { jobSlots } from "../../server/sandbox/cgroup.ts";
 import { probeCgroupLayout } from "../../server/sandbox/cgroup-probe.ts";
 import { cpuMaxOf, createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
+
+requireSandboxHost();
 
 const dirs: string[] = [];
 afterEach(async () => {

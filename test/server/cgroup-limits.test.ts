@@ -14,6 +14,9 @@ import { createLuminaServer, type LuminaServer } from "../../server/index.ts";
 import { createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
 import { createClient } from "../../src/index.ts";
 import { startTestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
+
+requireSandboxHost();
 
 const dirs: string[] = [];
 const servers: LuminaServer[] = [];

@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isMountPoint } from "../../server/sandbox/disk.ts";
 import { createClient } from "../../src/index.ts";
 import { rawCall } from "../support/http.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
+
+requireSandboxHost();
 
 const root = new URL("../../", import.meta.url).pathname;
 const children = new Set<ChildProcess>();

@@ -10,7 +10,10 @@ import { afterEach, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 let server: TestServer | undefined;
 afterEach(async () => {

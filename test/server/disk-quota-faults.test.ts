@@ -20,7 +20,10 @@ import {
   runDiskTool,
 } from "../../server/sandbox/disk.ts";
 import { startTestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 const MiB = 1024 ** 2;
 const size = 64 * MiB;

@@ -4,21 +4,18 @@
  * the file a new size, so each version's stamp is distinct even where mtimes are coarse and
  * inode numbers are reused.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isToolError, type LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { newSandboxClient, sameSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 let sessions: LuminaClient[];
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
-  sessions = Array.from({ length: 10 }, () => sameSandboxClient(server, lumina));
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
+  sessions = Array.from({ length: 10 }, () => sameSandboxClient(server(), lumina));
 });
-afterAll(() => server?.close());
 
 /** "ok", or the error code of a 409 (anything else fails the test). */
 async function outcome(call: Promise<unknown>): Promise<string> {

@@ -3,19 +3,16 @@
  * file that refuses plain reads (`/proc/self/mem`) and an edit whose result would be over
  * edit's size limit.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 it("reading /proc/self/mem (EIO on read) is a 400 naming the path and what to do", async () => {
   const message = await expectToolError(lumina.read("/proc/self/mem"), 400, "invalid_request");

@@ -4,21 +4,21 @@
  * file that is renamed over the original only once complete. A full disk is a 507 `disk_full`
  * (CONTRACT §8); a file over the size limit is a 413 naming the limit.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { isToolError, type LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer({
+const server = useTestServer(
+  {
     limits: { maxFileSize: 1024 * 1024, tmpSize: 4 * 1024 * 1024 },
-  });
-  lumina = await newSandboxClient(server);
-});
-afterAll(() => server?.close());
+  },
+  async () => {
+    lumina = await newSandboxClient(server());
+  },
+);
 
 async function expectFailedWriteKeepsOriginal(
   path: string,

@@ -6,19 +6,16 @@
 import { writeFile as hostWrite } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 /** A one-page PDF whose content stream is `inflatedBytes` zeros, FlateDecode-compressed. */
 function bombPdf(inflatedBytes: number): Buffer {
@@ -55,7 +52,7 @@ function bombPdf(inflatedBytes: number): Buffer {
 
 describe("read: a PDF bomb", () => {
   it("answers a clean 4xx while the server stays responsive and small", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     const pdf = bombPdf(400 * 1024 * 1024);
     expect(pdf.length).toBeLessThan(1024 * 1024);
     await hostWrite(join(home, "bomb.pdf"), pdf);
@@ -70,7 +67,7 @@ describe("read: a PDF bomb", () => {
     const healthTimes: number[] = [];
     while (!done) {
       const started = Date.now();
-      const health = await fetch(`${server.url}/v1/health`);
+      const health = await fetch(`${server().url}/v1/health`);
       expect(health.status).toBe(200);
       healthTimes.push(Date.now() - started);
       rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
@@ -81,6 +78,6 @@ describe("read: a PDF bomb", () => {
     expect(rssPeak - rssBefore).toBeLessThan(200 * 1024 * 1024);
     expect(healthTimes.length).toBeGreaterThan(0);
     expect(Math.max(...healthTimes)).toBeLessThan(2000);
-    expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+    expect((await fetch(`${server().url}/v1/health`)).status).toBe(200);
   }, 60_000);
 });

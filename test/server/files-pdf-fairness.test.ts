@@ -6,17 +6,17 @@ import { writeFile as hostWrite, readdir, readFile, readlink } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLuminaServer } from "../../server/index.ts";
 import { pdfParserLoad, pdfParserUids } from "../../server/tools/pdf.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
 
 /** How many slow PDFs the attacker asks for at once (LUMINA_PDF_FLOOD overrides). */
 const floodCount = Number(process.env["LUMINA_PDF_FLOOD"] ?? 10);
 
-let server: TestServer;
 let attacker: LuminaClient;
 let victim: LuminaClient;
 
@@ -60,19 +60,21 @@ function textPdf(pages: number, operations: number): Buffer {
   return Buffer.concat([...parts, Buffer.from(tail)]);
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
-  const client = (token: string) =>
-    createClient({ baseUrl: server.url, token, sandbox: randomSandboxName("p"), retry: false });
-  attacker = client(server.token);
-  victim = client(server.addUser("victim"));
-  await attacker.createSandbox({ eager: true });
-  await victim.createSandbox({ eager: true });
-  // About a second of parsing each on an idle core: slow next to the victim's one line.
-  await hostWrite(join(await hostHomeOf(server, attacker), "slow.pdf"), textPdf(12, 20_000));
-  await hostWrite(join(await hostHomeOf(server, victim), "tiny.pdf"), textPdf(1, 1));
-}, 120_000);
-afterAll(() => server?.close());
+const server = useTestServer(
+  {},
+  async () => {
+    const client = (token: string) =>
+      createClient({ baseUrl: server().url, token, sandbox: randomSandboxName("p"), retry: false });
+    attacker = client(server().token);
+    victim = client(server().addUser("victim"));
+    await attacker.createSandbox({ eager: true });
+    await victim.createSandbox({ eager: true });
+    // About a second of parsing each on an idle core: slow next to the victim's one line.
+    await hostWrite(join(await hostHomeOf(server(), attacker), "slow.pdf"), textPdf(12, 20_000));
+    await hostWrite(join(await hostHomeOf(server(), victim), "tiny.pdf"), textPdf(1, 1));
+  },
+  120_000,
+);
 
 /** The uid and working directory of every running PDF parser that this process started. */
 async function runningParsers(): Promise<{ uid: number; cwd: string }[]> {

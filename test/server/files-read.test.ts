@@ -1,18 +1,15 @@
 import { writeFile as hostWrite } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 const png1x1 = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
@@ -104,7 +101,7 @@ describe("read: text", () => {
   });
 
   it("reads a range of a huge file and still reports its line count", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     // 200 MB written on the host side: the agent must stream it, not load it.
     const line = `${"y".repeat(99)}\n`;
     const block = line.repeat(10_000);
@@ -123,7 +120,7 @@ describe("read: text", () => {
 
 describe("read: images, PDFs and binaries", () => {
   it("returns an image (recognised by content) as base64 with its type and size", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     await hostWrite(join(home, "pixel.dat"), png1x1);
     const result = await lumina.read("/home/user/pixel.dat");
     expect(result).toEqual({
@@ -147,7 +144,7 @@ describe("read: images, PDFs and binaries", () => {
   });
 
   it("returns a PDF as text per page", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     await hostWrite(join(home, "doc.pdf"), tinyPdf("Hello PDF"));
     const result = await lumina.read("/home/user/doc.pdf");
     expect(result).toMatchObject({ type: "pdf", totalPages: 1 });
@@ -158,7 +155,7 @@ describe("read: images, PDFs and binaries", () => {
   });
 
   it("refuses other binaries with unsupported_file", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     await hostWrite(join(home, "blob.bin"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2]));
     await expectToolError(lumina.read("/home/user/blob.bin"), 400, "unsupported_file");
   });

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import {
   expectToolError,
   hostHomeOf,
@@ -10,14 +10,11 @@ import {
   sameSandboxClient,
 } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 describe("write", () => {
   it("creates parent directories and counts UTF-8 bytes", async () => {
@@ -77,7 +74,7 @@ describe("write", () => {
     );
 
     await lumina.read("/home/user/w/stale.txt");
-    const other = sameSandboxClient(server, lumina);
+    const other = sameSandboxClient(server(), lumina);
     await other.read("/home/user/w/stale.txt");
     await other.write("/home/user/w/stale.txt", "theirs\n");
     await expectToolError(lumina.write("/home/user/w/stale.txt", "mine\n"), 409, "stale_read");
@@ -87,7 +84,7 @@ describe("write", () => {
     await lumina.bash(
       "printf '#!/bin/sh\\necho hi\\n' > /home/user/w/run.sh && chmod 750 /home/user/w/run.sh",
     );
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     const before = await stat(join(home, "w/run.sh"));
     await lumina.read("/home/user/w/run.sh");
     await lumina.write("/home/user/w/run.sh", "#!/bin/sh\necho bye\n");

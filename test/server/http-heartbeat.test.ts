@@ -1,15 +1,11 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/index.ts";
 import { rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ heartbeatMs: 100 });
-});
-afterAll(() => server?.close());
+const server = useTestServer({ heartbeatMs: 100 });
 
 interface Streamed {
   status: number;
@@ -23,10 +19,10 @@ function streamedBash(
   headersArrived: () => void,
 ): Promise<Streamed> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(`/v1/sandboxes/${name}/tools/bash`, server.url), {
+    const req = request(new URL(`/v1/sandboxes/${name}/tools/bash`, server().url), {
       method: "POST",
       headers: {
-        authorization: `Bearer ${server.token}`,
+        authorization: `Bearer ${server().token}`,
         "content-type": "application/json",
         "lumina-tool-session": `hb-${name}`,
       },
@@ -49,7 +45,11 @@ function streamedBash(
 describe("long foreground bash answers", () => {
   it("send headers at once and heartbeat spaces until the JSON answer", async () => {
     const name = randomSandboxName();
-    await createClient({ baseUrl: server.url, token: server.token, sandbox: name }).createSandbox();
+    await createClient({
+      baseUrl: server().url,
+      token: server().token,
+      sandbox: name,
+    }).createSandbox();
     // The socket's 1 s idle timeout covers the wait for headers too: a 3 s silence would fail it.
     const answer = await streamedBash(name, "sleep 3; echo done", () => {});
     expect(answer.status).toBe(200);
@@ -65,7 +65,11 @@ describe("long foreground bash answers", () => {
 
   it("report a failure after the headers as an error body carrying its status", async () => {
     const name = randomSandboxName();
-    await createClient({ baseUrl: server.url, token: server.token, sandbox: name }).createSandbox();
+    await createClient({
+      baseUrl: server().url,
+      token: server().token,
+      sandbox: name,
+    }).createSandbox();
     let headersArrived!: () => void;
     const headers = new Promise<void>((resolve) => {
       headersArrived = resolve;
@@ -73,9 +77,9 @@ describe("long foreground bash answers", () => {
     const pending = streamedBash(name, "sleep 30", headersArrived);
     await headers;
     // Destroying the sandbox under the running command fails it after the 200 went out.
-    const deleted = await rawCall(server.url, `/v1/sandboxes/${name}`, {
+    const deleted = await rawCall(server().url, `/v1/sandboxes/${name}`, {
       method: "DELETE",
-      token: server.token,
+      token: server().token,
     });
     expect(deleted.status).toBe(204);
     const answer = await pending;

@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
+import { until } from "../backend/helpers.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName, startTestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
+import { hostHomeOf } from "./sandbox-helpers.ts";
 
-let server: TestServer;
+const server = useTestServer();
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
-
-const client = (sandbox: string, token = server.token): LuminaClient =>
-  createClient({ baseUrl: server.url, token, sandbox, retry: false });
+const client = (sandbox: string, token = server().token): LuminaClient =>
+  createClient({ baseUrl: server().url, token, sandbox, retry: false });
 
 async function failure(promise: Promise<unknown>): Promise<{ statusCode: number; code: string }> {
   const error = await promise.then(
@@ -62,7 +62,7 @@ describe("sandbox lifecycle", () => {
       name,
       status: "stopped",
     });
-    const raw = await rawCall(server.url, "/v1/sandboxes", { token: server.token });
+    const raw = await rawCall(server().url, "/v1/sandboxes", { token: server().token });
     const wire = (raw.json as { sandboxes: { name: string }[] }).sandboxes.find(
       (s) => s.name === name,
     );
@@ -94,9 +94,9 @@ describe("sandbox lifecycle", () => {
     const lumina = client(name);
     await lumina.createSandbox();
     await lumina.write("/home/user/secret.txt", "x");
-    const deleted = await rawCall(server.url, `/v1/sandboxes/${name}`, {
+    const deleted = await rawCall(server().url, `/v1/sandboxes/${name}`, {
       method: "DELETE",
-      token: server.token,
+      token: server().token,
     });
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe("");
@@ -113,10 +113,10 @@ describe("sandbox lifecycle", () => {
 
   it("keeps sandboxes, their files and keys across a server restart", async () => {
     const name = randomSandboxName();
-    const otherKey = server.addUser("restart-user");
+    const otherKey = server().addUser("restart-user");
     await client(name).createSandbox();
     await client(name).write("/home/user/persist.txt", "still here\n");
-    await server.restart();
+    await server().restart();
     const again = client(name);
     expect((await again.getSandbox()).status).toBe("stopped");
     const read = await again.read("/home/user/persist.txt");
@@ -141,12 +141,15 @@ describe("per-user limits", () => {
       await as(limited.token, name).createSandbox();
       const other = as(limited.addUser("other"), name);
       await other.createSandbox();
+      const home = await hostHomeOf(limited, as(limited.token, name));
       const running = [
-        as(limited.token, name, "one").bash("sleep 6"),
-        as(limited.token, name, "two").bash("sleep 6"),
+        as(limited.token, name, "one").bash("touch admitted-one; sleep 6"),
+        as(limited.token, name, "two").bash("touch admitted-two; sleep 6"),
       ];
-      // Give both calls time to be admitted before the third knocks.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // A command that runs was admitted: the third knocks once both hold their slots.
+      const admitted = async (call: string) =>
+        Boolean(await stat(join(home, `admitted-${call}`)).catch(() => undefined));
+      await until(async () => (await admitted("one")) && (await admitted("two")), "both run");
       const third = await rawCall(limited.url, `/v1/sandboxes/${name}/tools/bash`, {
         token: limited.token,
         session: "three",
@@ -171,11 +174,11 @@ describe("per-user limits", () => {
 describe("a locked registry", () => {
   it("waits a bounded time, then answers 503 with Retry-After", async () => {
     const Database = (await import("better-sqlite3")).default;
-    const blocker = new Database(`${server.dataDir}/lumina.db`);
+    const blocker = new Database(`${server().dataDir}/lumina.db`);
     blocker.exec("BEGIN IMMEDIATE");
     try {
-      const answer = await rawCall(server.url, "/v1/sandboxes", {
-        token: server.token,
+      const answer = await rawCall(server().url, "/v1/sandboxes", {
+        token: server().token,
         body: { name: randomSandboxName(), eager: false },
       });
       expect({ status: answer.status, code: errorCode(answer) }).toEqual({
@@ -188,8 +191,8 @@ describe("a locked registry", () => {
       blocker.close();
     }
     // Once the lock is gone, writes work again.
-    const after = await rawCall(server.url, "/v1/sandboxes", {
-      token: server.token,
+    const after = await rawCall(server().url, "/v1/sandboxes", {
+      token: server().token,
       body: { name: randomSandboxName(), eager: false },
     });
     expect(after.status).toBe(201);

@@ -3,25 +3,22 @@
  * surrogate escape, are refused with a 400 naming where, instead of being written with U+FFFD
  * in their place.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 /** Posts raw bytes as a JSON body to one of the sandbox's tools. */
 function postTool(tool: string, body: Uint8Array) {
-  return rawCall(server.url, `/v1/sandboxes/${lumina.sandbox}/tools/${tool}`, {
-    token: server.token,
+  return rawCall(server().url, `/v1/sandboxes/${lumina.sandbox}/tools/${tool}`, {
+    token: server().token,
     session: "unicode-test",
     body,
   });
@@ -64,7 +61,7 @@ describe("raw body bytes", () => {
 
   it("applies to every endpoint, not only the tools", async () => {
     const body = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xfe]), Buffer.from('"}')]);
-    const answer = await rawCall(server.url, "/v1/sandboxes", { token: server.token, body });
+    const answer = await rawCall(server().url, "/v1/sandboxes", { token: server().token, body });
     expect({ status: answer.status, code: errorCode(answer) }).toEqual({
       status: 400,
       code: "invalid_request",

@@ -1,21 +1,19 @@
 import { readFile } from "node:fs/promises";
 import { compileErrors, validate as validateOpenApi } from "@readme/openapi-parser";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toolBodies } from "../../server/http/schemas.ts";
 import { type RawAnswer, type RawCallOptions, rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 type Json = Record<string, unknown>;
 const bodyLimit = 256 * 1024;
-let server: TestServer;
 let doc: Json;
 
-beforeAll(async () => {
-  server = await startTestServer({ bodyLimit });
-  doc = (await rawCall(server.url, "/v1/openapi.json")).json as Json;
+const server = useTestServer({ bodyLimit }, async () => {
+  doc = (await rawCall(server().url, "/v1/openapi.json")).json as Json;
 });
-afterAll(() => server?.close());
 
 /** Follows a local `$ref` (`#/components/…`) in the document. */
 function resolve(node: unknown): Json {
@@ -71,7 +69,7 @@ function expectDocumented(method: string, template: string, answer: RawAnswer): 
 
 describe("GET /v1/openapi.json", () => {
   it("is served without a token and equals docs/openapi.json (npm run openapi writes it)", async () => {
-    const answer = await rawCall(server.url, "/v1/openapi.json");
+    const answer = await rawCall(server().url, "/v1/openapi.json");
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
     const file = JSON.parse(
@@ -109,7 +107,7 @@ describe("GET /v1/openapi.json", () => {
   });
 
   it("answers a wrong method with 405", async () => {
-    const answer = await rawCall(server.url, "/v1/openapi.json", { method: "POST", body: {} });
+    const answer = await rawCall(server().url, "/v1/openapi.json", { method: "POST", body: {} });
     expect(answer.status).toBe(405);
   });
 });
@@ -117,7 +115,7 @@ describe("GET /v1/openapi.json", () => {
 describe("real answers of the server", () => {
   it("validate against the document on every endpoint, success and error bodies", async () => {
     const name = randomSandboxName("oa");
-    const token = server.token;
+    const token = server().token;
     const sandbox = `/v1/sandboxes/${name}`;
     const call = async (
       method: string,
@@ -125,7 +123,10 @@ describe("real answers of the server", () => {
       path: string,
       options: RawCallOptions,
     ) => {
-      const answer = await rawCall(server.url, path, { method: method.toUpperCase(), ...options });
+      const answer = await rawCall(server().url, path, {
+        method: method.toUpperCase(),
+        ...options,
+      });
       expectDocumented(method, template, answer);
       return answer;
     };

@@ -10,7 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile as readTool, writeFile as writeTool } from "../../server/tools/files.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { type DirectSandbox, startDirectSandbox } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 let sandbox: DirectSandbox | undefined;
 afterEach(async () => {

@@ -7,18 +7,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  // One tool call per user at a time: a held slot shows that a call is in the route.
-  server = await startTestServer({ maxRequestsPerUser: 1 });
-}, 60_000);
-afterAll(() => server?.close());
+// One tool call per user at a time: a held slot shows that a call is in the route.
+const server = useTestServer({ maxRequestsPerUser: 1 }, undefined, 60_000);
 
 const settleBoundMs = 60_000;
 /** Settles every promise, or fails if they hang (a deadlocked sandbox never settles). */
@@ -34,9 +31,9 @@ async function settleAll(promises: Promise<unknown>[]): Promise<PromiseSettledRe
   }
 }
 
-async function newSandbox(token = server.token): Promise<LuminaClient> {
+async function newSandbox(token = server().token): Promise<LuminaClient> {
   const lumina = createClient({
-    baseUrl: server.url,
+    baseUrl: server().url,
     token,
     sandbox: randomSandboxName("r"),
     retry: false,
@@ -45,8 +42,8 @@ async function newSandbox(token = server.token): Promise<LuminaClient> {
   return lumina;
 }
 
-async function deleteSandbox(lumina: LuminaClient, token = server.token): Promise<void> {
-  const answer = await rawCall(server.url, `/v1/sandboxes/${lumina.sandbox}`, {
+async function deleteSandbox(lumina: LuminaClient, token = server().token): Promise<void> {
+  const answer = await rawCall(server().url, `/v1/sandboxes/${lumina.sandbox}`, {
     method: "DELETE",
     token,
   });
@@ -69,11 +66,11 @@ describe("concurrent lifecycle calls", () => {
 
   it("a restart and a delete at once settle and the sandbox is gone", async () => {
     const lumina = await newSandbox();
-    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const id = basename(dirname(await hostHomeOf(server(), lumina)));
     const results = await settleAll([lumina.restartSandbox(), deleteSandbox(lumina)]);
     expect(results[1]?.status).toBe("fulfilled");
     await expect(lumina.getSandbox()).rejects.toMatchObject({ statusCode: 404 });
-    expect(existsSync(join(server.dataDir, "sandboxes", id))).toBe(false);
+    expect(existsSync(join(server().dataDir, "sandboxes", id))).toBe(false);
     expect(cgroupPids(id)).toEqual([]);
   }, 120_000);
 
@@ -89,7 +86,7 @@ describe("concurrent lifecycle calls", () => {
 function slowBashCall(name: string, token: string) {
   const body = JSON.stringify({ command: "echo revived" });
   const cut = Math.floor(body.length / 2);
-  const req = request(`${server.url}/v1/sandboxes/${name}/tools/bash`, {
+  const req = request(`${server().url}/v1/sandboxes/${name}/tools/bash`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${token}`,
@@ -153,10 +150,10 @@ async function slowCallHoldingTheSlot(name: string, token: string, probe: Lumina
 
 describe("a tool call in flight during a delete", () => {
   it("answers 404 and recreates no storage, process or session", async () => {
-    const token = server.addUser(`slow-${Date.now()}`);
+    const token = server().addUser(`slow-${Date.now()}`);
     const lumina = await newSandbox(token);
     const other = await newSandbox(token);
-    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const id = basename(dirname(await hostHomeOf(server(), lumina)));
 
     const call = await slowCallHoldingTheSlot(lumina.sandbox, token, other);
     await deleteSandbox(lumina, token);
@@ -165,9 +162,9 @@ describe("a tool call in flight during a delete", () => {
     expect(answer.status, answer.text).toBe(404);
     expect(JSON.parse(answer.text)).toMatchObject({ error: { code: "not_found" } });
 
-    expect(existsSync(join(server.dataDir, "sandboxes", id))).toBe(false);
+    expect(existsSync(join(server().dataDir, "sandboxes", id))).toBe(false);
     expect(cgroupPids(id)).toEqual([]);
-    const db = new Database(join(server.dataDir, "lumina.db"), { readonly: true });
+    const db = new Database(join(server().dataDir, "lumina.db"), { readonly: true });
     try {
       expect(db.prepare("SELECT * FROM tool_sessions WHERE sandbox_id = ?").all(id)).toEqual([]);
     } finally {

@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { errorCode, rawCall } from "../support/http.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
+
+requireSandboxHost();
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -2,11 +2,11 @@
  * SDK 0.2's one options object, against the real server: every method's `signal` aborts it, an
  * unknown key fails before anything is sent, and each method sends exactly the body it should.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, isToolError, launchSandbox, type ToolError } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-let server: TestServer;
 let sandbox: string;
 
 /** One request as the client sent it. */
@@ -23,8 +23,8 @@ function recording(
   const sent: Sent[] = [];
   const answers: Response[] = [];
   const settings = {
-    baseUrl: server.url,
-    token: server.token,
+    baseUrl: server().url,
+    token: server().token,
     sandbox: options.name ?? sandbox,
     toolSessionId: options.toolSessionId,
     fetch: async (request: Request) => {
@@ -43,15 +43,11 @@ function recording(
   return { lumina: createClient(settings), settings, sent, answers };
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
+const server = useTestServer({}, async () => {
   sandbox = randomSandboxName("opts");
   await recording().lumina.createSandbox();
   const { lumina } = recording();
   await lumina.write("/home/user/o/a.txt", "alpha\nbeta\n");
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 /** Every method, called with `extra` merged into its options. */
@@ -313,7 +309,7 @@ describe("a ToolError", () => {
       .catch((thrown: unknown) => thrown)) as ToolError;
     expect(isToolError(error)).toBe(true);
     expect(error.method).toBe("POST");
-    expect(error.url).toBe(`${server.url}/v1/sandboxes/${sandbox}/tools/read`);
+    expect(error.url).toBe(`${server().url}/v1/sandboxes/${sandbox}/tools/read`);
     const header = answers[0]!.headers.get("lumina-request-id");
     expect(header).toBeTruthy();
     expect(error.requestId).toBe(header);

@@ -2,19 +2,16 @@
  * SECURITY.md, resources: grep's context repeats per match, so it is bounded on the way in (at
  * most 1000 lines a side) and the answer is bounded on the way out (saying it was truncated).
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 it("refuses more than 1000 context lines a side, naming the field", async () => {
   for (const field of ["context", "before", "after"] as const) {

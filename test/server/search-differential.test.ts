@@ -7,26 +7,27 @@ import { execFileSync } from "node:child_process";
 import { cp, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { glob } from "tinyglobby";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 let hostTree: string;
 const tree = "/home/user/hono";
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
-  const home = await hostHomeOf(server, lumina);
-  hostTree = join(home, "hono");
-  await cp(join(process.cwd(), "node_modules/hono"), hostTree, { recursive: true });
-  const owner = await stat(home);
-  execFileSync("chown", ["-R", `${owner.uid}:${owner.gid}`, hostTree]);
-}, 120_000);
-afterAll(() => server?.close());
+const server = useTestServer(
+  {},
+  async () => {
+    lumina = await newSandboxClient(server());
+    const home = await hostHomeOf(server(), lumina);
+    hostTree = join(home, "hono");
+    await cp(join(process.cwd(), "node_modules/hono"), hostTree, { recursive: true });
+    const owner = await stat(home);
+    execFileSync("chown", ["-R", `${owner.uid}:${owner.gid}`, hostTree]);
+  },
+  120_000,
+);
 
 /** rg run directly on the host copy, from inside it like the tool does; paths made absolute in the sandbox. */
 function hostRg(args: string[]): string[] {

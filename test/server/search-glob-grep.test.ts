@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
   await lumina.bash(
     [
       "mkdir -p /home/user/p/src/deep /home/user/p/.git /home/user/p/.hidden /home/user/p/empty-dir",
@@ -24,7 +22,6 @@ beforeAll(async () => {
     ].join(" && "),
   );
 });
-afterAll(() => server?.close());
 
 describe("glob", () => {
   it("finds files only, hidden included, .git skipped, .gitignore not applied, newest first", async () => {

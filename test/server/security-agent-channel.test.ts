@@ -5,9 +5,8 @@
  * on, and the attacked sandbox starts afresh on its next call.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
 
 // Finds the agent (node running /opt/lumina/agent.mjs), takes its stdout and writes the payload.
@@ -39,19 +38,20 @@ else:
 time.sleep(60)
 `;
 
-let server: TestServer;
+import { useTestServer } from "../support/use-server.ts";
+
 let target: LuminaClient;
 let bystander: LuminaClient;
 const logged: string[] = [];
 
-beforeAll(async () => {
-  server = await startTestServer({ log: (line) => logged.push(line) });
-  target = await newSandboxClient(server);
-  bystander = await newSandboxClient(server);
-}, 120_000);
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer(
+  { log: (line) => logged.push(line) },
+  async () => {
+    target = await newSandboxClient(server());
+    bystander = await newSandboxClient(server());
+  },
+  120_000,
+);
 
 describe("a command that takes over the agent's stdout", () => {
   it.each([
@@ -75,7 +75,7 @@ describe("a command that takes over the agent's stdout", () => {
       expect(attacked).toMatch(/broke the agent protocol/);
       expect(logged.slice(before).join("\n")).toMatch(/broke the protocol/);
 
-      const health = await fetch(`${server.url}/v1/health`);
+      const health = await fetch(`${server().url}/v1/health`);
       expect(health.status).toBe(200);
       expect((await bystander.bash("echo alive")).output).toBe("alive\n");
       // The next call finds the attacked sandbox gone and starts it afresh.

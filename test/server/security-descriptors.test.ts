@@ -17,8 +17,11 @@ import { createBubblewrapBackend } from "../../server/sandbox/bubblewrap.ts";
 import type { SpawnFunction } from "../../server/sandbox/spawn-child.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { randomSandboxName } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { openIdleConnections } from "./connection-helpers.ts";
 import { fixedHostUid } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 const root = new URL("../../", import.meta.url).pathname;
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -8,25 +8,23 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLuminaServer } from "../../server/index.ts";
 import { isMountPoint } from "../../server/sandbox/disk.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName, startTestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
 const MiB = 1024 ** 2;
 const diskSize = 64 * MiB;
-let server: TestServer;
 let noisy: LuminaClient;
 let quiet: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ limits: { diskSize, maxCpus: 1 } });
-  noisy = await newSandboxClient(server);
-  quiet = await newSandboxClient(server);
+const server = useTestServer({ limits: { diskSize, maxCpus: 1 } }, async () => {
+  noisy = await newSandboxClient(server());
+  quiet = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 /** Free bytes of the host filesystem that holds `path`. */
 function hostFreeBytes(path: string): number {
@@ -36,12 +34,12 @@ function hostFreeBytes(path: string): number {
 
 /** The sandbox's storage dir on the host (its id names its cgroups). */
 async function storageDirOf(client: LuminaClient): Promise<string> {
-  return dirname(await hostHomeOf(server, client));
+  return dirname(await hostHomeOf(server(), client));
 }
 
 describe("a disk filler stays within its sandbox's quota", () => {
   it("gets No space left on device at about the quota; the host's free space is untouched", async () => {
-    const freeBefore = hostFreeBytes(server.dataDir);
+    const freeBefore = hostFreeBytes(server().dataDir);
     // 2 GiB would be written to the host's disk without a quota.
     const fill = await noisy.bash(
       "head -c 2G /dev/zero > /home/user/fill; echo exit=$?; du -B1 /home/user/fill",
@@ -55,7 +53,7 @@ describe("a disk filler stays within its sandbox's quota", () => {
     const prealloc = await noisy.bash("fallocate -l 1G /home/user/big; echo exit=$?");
     expect(prealloc.output).toMatch(/No space left on device[\s\S]*exit=1/);
     // Generous: other tests write to this disk too, but nowhere near 1 GiB.
-    expect(freeBefore - hostFreeBytes(server.dataDir)).toBeLessThan(1024 * MiB);
+    expect(freeBefore - hostFreeBytes(server().dataDir)).toBeLessThan(1024 * MiB);
     // The neighbour has its own quota and still writes.
     await quiet.write("/home/user/ok.txt", "fine");
     expect((await quiet.bash("cat /home/user/ok.txt")).output).toBe("fine");
@@ -76,7 +74,7 @@ describe("a disk filler stays within its sandbox's quota", () => {
   });
 
   it("hides lost+found and gives the home to the sandbox's uid", async () => {
-    const home = await hostHomeOf(server, noisy);
+    const home = await hostHomeOf(server(), noisy);
     expect(await isMountPoint(home)).toBe(true);
     expect(existsSync(join(home, "lost+found"))).toBe(false);
     expect((await noisy.bash("ls -A /home/user | grep -c lost || true")).output).toBe("0\n");
@@ -89,10 +87,10 @@ describe("a disk filler stays within its sandbox's quota", () => {
     await noisy.write("/home/user/keep.txt", "kept");
     await noisy.restartSandbox();
     expect((await noisy.bash("cat /home/user/keep.txt")).output).toBe("kept");
-    await server.restart();
+    await server().restart();
     const after = createClient({
-      baseUrl: server.url,
-      token: server.token,
+      baseUrl: server().url,
+      token: server().token,
       sandbox: noisy.sandbox,
     });
     expect((await after.bash("cat /home/user/keep.txt")).output).toBe("kept");
@@ -102,11 +100,11 @@ describe("a disk filler stays within its sandbox's quota", () => {
     expect(fill.output).toMatch(/No space left on device[\s\S]*exit=1/);
     await after.bash("rm -f /home/user/fill");
     noisy = after;
-    quiet = createClient({ baseUrl: server.url, token: server.token, sandbox: quiet.sandbox });
+    quiet = createClient({ baseUrl: server().url, token: server().token, sandbox: quiet.sandbox });
   });
 
   it("destroy unmounts and deletes the image", async () => {
-    const doomed = await newSandboxClient(server);
+    const doomed = await newSandboxClient(server());
     const storage = await storageDirOf(doomed);
     expect(existsSync(join(storage, "disk.img"))).toBe(true);
     await doomed.destroySandbox();

@@ -10,8 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 let server: TestServer;
 let alice: LuminaClient;
@@ -21,6 +24,7 @@ let bobHome: string;
 const secret = `host-secret-${randomBytes(8).toString("hex")}`;
 
 beforeAll(async () => {
+  if (sandboxHostMissing) return; // the tests skip, saying why
   server = await startTestServer();
   alice = await newSandboxClient(server, server.token, "alice");
   bob = await newSandboxClient(server, server.token, "bob");

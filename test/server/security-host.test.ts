@@ -28,7 +28,10 @@ import { openRegistry } from "../../server/store/database.ts";
 import { createHostUidTable } from "../../server/store/host-uids.ts";
 import { createSandboxStore } from "../../server/store/sandboxes.ts";
 import { randomSandboxName, startTestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { fixedHostUid, newSandboxClient } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 const scratch: string[] = [];
 afterAll(async () => {

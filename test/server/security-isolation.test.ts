@@ -7,8 +7,11 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
+
+requireSandboxHost();
 
 const fakeKeys = `admin:${"ab".repeat(32)}`;
 const fakeJwtSecret = "jwt-secret-that-must-not-leak-0123456789";
@@ -17,6 +20,7 @@ let lumina: LuminaClient;
 let saved: { LUMINA_API_KEYS?: string | undefined; LUMINA_JWT_SECRET?: string | undefined };
 
 beforeAll(async () => {
+  if (sandboxHostMissing) return; // the tests skip, saying why
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
   saved = { LUMINA_API_KEYS, LUMINA_JWT_SECRET };
   // Set in the server process's own environment: the sandbox must not inherit any of it.
@@ -26,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  for (const [name, value] of Object.entries(saved)) {
+  for (const [name, value] of Object.entries(saved ?? {})) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }

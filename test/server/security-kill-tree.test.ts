@@ -7,12 +7,11 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let lumina: LuminaClient;
 let id: string;
 
@@ -20,12 +19,10 @@ let id: string;
 const escapee = (seconds: string) =>
   `/usr/bin/env -i /usr/bin/setsid /bin/sh -c '/bin/sleep ${seconds} & exit' &`;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
-  id = basename(dirname(await hostHomeOf(server, lumina)));
+const server = useTestServer({}, async () => {
+  lumina = await newSandboxClient(server());
+  id = basename(dirname(await hostHomeOf(server(), lumina)));
 });
-afterAll(() => server?.close());
 
 /** How many `sleep <seconds>` processes the sandbox sees. */
 async function inside(seconds: string): Promise<number> {

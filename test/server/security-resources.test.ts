@@ -5,33 +5,33 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-let server: TestServer;
 let noisy: LuminaClient;
 let quiet: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer({
+const server = useTestServer(
+  {
     limits: { maxProcesses: 64, maxMemory: 256 * 1024 ** 2, tmpSize: 16 * 1024 ** 2 },
-  });
-  noisy = await newSandboxClient(server);
-  quiet = await newSandboxClient(server);
-});
-afterAll(() => server?.close());
+  },
+  async () => {
+    noisy = await newSandboxClient(server());
+    quiet = await newSandboxClient(server());
+  },
+);
 
 /** The storage id of a sandbox, which names its cgroups. */
 async function sandboxIdOf(client: LuminaClient): Promise<string> {
-  return basename(dirname(await hostHomeOf(server, client)));
+  return basename(dirname(await hostHomeOf(server(), client)));
 }
 
 /** The neighbour sandbox and the API still answer, and right. */
 async function expectNeighboursFine(): Promise<void> {
   expect((await quiet.bash("echo still here")).output).toBe("still here\n");
-  const health = await fetch(`${server.url}/v1/health`);
+  const health = await fetch(`${server().url}/v1/health`);
   expect(health.status).toBe(200);
 }
 

@@ -3,21 +3,18 @@
  * sandbox wrote there pinned host memory that no process held. They are read-only now; the only
  * in-memory places a sandbox can write, `/tmp` and `/dev/shm`, are sized.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { newSandboxClient } from "./sandbox-helpers.ts";
 
 const MiB = 1024 ** 2;
 const tmpSize = 8 * MiB;
-let server: TestServer;
 let lumina: LuminaClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ limits: { tmpSize, diskSize: 0 } });
-  lumina = await newSandboxClient(server);
+const server = useTestServer({ limits: { tmpSize, diskSize: 0 } }, async () => {
+  lumina = await newSandboxClient(server());
 });
-afterAll(() => server?.close());
 
 // Each place gets 32 MiB, four times the bound, in files under the file-size limit.
 const fill = (dir: string) =>
@@ -46,6 +43,6 @@ it("the sandbox and the server stay healthy after the fills", async () => {
   expect(
     (await lumina.bash("cat /home/user/after.txt; echo; echo ok > /tmp/x && cat /tmp/x")).output,
   ).toBe("still here\nok\n");
-  const health = await fetch(`${server.url}/v1/health`);
+  const health = await fetch(`${server().url}/v1/health`);
   expect(health.status).toBe(200);
 });

@@ -77,14 +77,20 @@ describe("tool session bookkeeping", () => {
   });
 
   it("lets a user open new sessions again once idle ones expire", async () => {
-    server = await startTestServer({ isolation: "none", maxSessionsPerUser: 1, sessionIdleMs: 1 });
+    let now = Date.now();
+    server = await startTestServer({
+      isolation: "none",
+      maxSessionsPerUser: 1,
+      sessionIdleMs: 1,
+      sessionClock: () => now,
+    });
     const sandbox = randomSandboxName("expire");
     await createClient({ baseUrl: server.url, token: server.token, sandbox }).createSandbox();
     const glob = (session: string) =>
       tool(server!.token, sandbox, "glob", { pattern: "*" }, session);
     expect((await glob("first")).status).toBe(200);
     // `first` is idle past its 1 ms: the capped call expires it rather than refusing.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    now += 5;
     expect((await glob("second")).status).toBe(200);
   });
 });

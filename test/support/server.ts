@@ -2,6 +2,7 @@
  * The harness every end-to-end test uses: the real server (`createLuminaServer`) on 127.0.0.1,
  * port 0, over a temporary data directory, with bubblewrap isolation unless told otherwise.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,14 +21,27 @@ export interface TestServer {
   readonly dataDir: string;
   /** Registers a user and returns a fresh API key for it. */
   addUser(name: string): string;
+  /** Expires idle tool sessions now (with `sessionClock`, idle time passes without sleeping). */
+  sweepSessions(): Promise<void>;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
   close(): Promise<void>;
 }
 
+/** Why bubblewrap sandboxes cannot run here (not root, or no `bwrap`), or undefined when they can. */
+export const sandboxHostMissing: string | undefined =
+  process.getuid?.() === 0 && !spawnSync("bwrap", ["--version"]).error
+    ? undefined
+    : "needs root and bubblewrap (apt-get install bubblewrap), as CI runs it";
+
 /** Starts the real server for a test. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  if ((options.isolation ?? "bubblewrap") === "bubblewrap" && sandboxHostMissing) {
+    throw new Error(
+      `This test starts a server with bubblewrap sandboxes: it ${sandboxHostMissing}`,
+    );
+  }
   const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
   const start = () =>
     createLuminaServer({
@@ -50,6 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     token,
     dataDir,
     addUser: (name) => server.addUserKey(name),
+    sweepSessions: () => server.sweepSessions(),
     async restart() {
       await server.close();
       server = await start();
