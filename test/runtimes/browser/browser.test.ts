@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { build, transform } from "esbuild";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../support/server.ts";
+import { sandboxHostMissing, startTestServer, type TestServer } from "../../support/server.ts";
+import { requireSandboxHost } from "../../support/use-server.ts";
 import type { ScenarioOptions, ScenarioResult } from "../scenario.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -71,7 +72,10 @@ let stranger: { origin: string; server: Server };
 let context: BrowserContext;
 let profile: string;
 
+requireSandboxHost();
+
 beforeAll(async () => {
+  if (sandboxHostMissing) return;
   pages = await startStaticServer();
   stranger = await startStaticServer();
   lumina = await startTestServer({ corsOrigins: [pages.origin] });

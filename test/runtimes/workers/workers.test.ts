@@ -7,13 +7,17 @@
 import { readFile } from "node:fs/promises";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../support/server.ts";
+import { sandboxHostMissing, startTestServer, type TestServer } from "../../support/server.ts";
+import { requireSandboxHost } from "../../support/use-server.ts";
 import { bundleWorker } from "./bundle.ts";
 
 let server: TestServer;
 let worker: Miniflare;
 let example: Miniflare;
+requireSandboxHost();
+
 beforeAll(async () => {
+  if (sandboxHostMissing) return;
   server = await startTestServer();
   const { host } = new URL(server.url);
   // workerd itself forwards the binding's requests to the server: no Node code in the path.
