@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { requireSandboxHost } from "../support/use-server.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
 describe("npm run demo", () => {
+  requireSandboxHost();
   // The demo imports the built package (`lumina-sandbox` → dist/), as a user's copy would.
   // It also starts the built server (`npm run build` builds dist-server/ too).
   it("tours a real sandbox on the built server and exits 0", () => {
