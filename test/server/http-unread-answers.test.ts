@@ -80,14 +80,25 @@ function unreadRead(
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
+/** Resolves once RSS moves by less than 1 MiB over 100 ms (bounded: 100 samples, about 10 s). */
+async function settledRss(): Promise<void> {
+  let last = process.memoryUsage().rss;
+  for (let sample = 0; sample < 100; sample++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = process.memoryUsage().rss;
+    if (Math.abs(now - last) < 1024 * 1024) return;
+    last = now;
+  }
+}
+
 describe("unread answers", () => {
   it("stay bounded in memory, answer the same user 429 past the cap, and serve others", async () => {
     const before = process.memoryUsage();
     // One after another, as a client that fires reads and never looks at the answers.
     const held: { socket: Socket; status: number }[] = [];
     for (let i = 0; i < unreadCount; i++) held.push(await unreadRead(i));
-    // Give the server time to write what it will write into the stalled sockets.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Measure once the server has written what it will into the stalled sockets: RSS has settled.
+    await settledRss();
     const after = process.memoryUsage();
     const growth = after.rss - before.rss;
     const statuses = held.map((read) => read.status);
