@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
+import { pdfOf } from "../support/pdf.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
@@ -26,28 +27,7 @@ function bombPdf(inflatedBytes: number): Buffer {
     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R >>",
     stream,
   ];
-  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n", "latin1")];
-  let length = parts[0]!.length;
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    const object =
-      typeof body === "string"
-        ? Buffer.from(`${i + 1} 0 obj\n${body}\nendobj\n`, "latin1")
-        : Buffer.concat([
-            Buffer.from(
-              `${i + 1} 0 obj\n<< /Length ${body.length} /Filter /FlateDecode >>\nstream\n`,
-            ),
-            body,
-            Buffer.from("\nendstream\nendobj\n"),
-          ]);
-    offsets.push(length);
-    parts.push(object);
-    length += object.length;
-  });
-  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) tail += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
-  return Buffer.concat([...parts, Buffer.from(tail, "latin1")]);
+  return pdfOf(objects);
 }
 
 describe("read: a PDF bomb", () => {

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { createLuminaServer } from "../../server/index.ts";
 import { pdfParserLoad, pdfParserUids } from "../../server/tools/pdf.ts";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
+import { pdfOf } from "../support/pdf.ts";
 import { randomSandboxName } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
@@ -36,28 +37,7 @@ function textPdf(pages: number, operations: number): Buffer {
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Resources << /Font << /F1 ${font} >> >> /Contents 3 0 R >>`,
     ),
   ];
-  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n")];
-  let length = parts[0]!.length;
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    const object =
-      typeof body === "string"
-        ? Buffer.from(`${i + 1} 0 obj\n${body}\nendobj\n`)
-        : Buffer.concat([
-            Buffer.from(
-              `${i + 1} 0 obj\n<< /Length ${body.length} /Filter /FlateDecode >>\nstream\n`,
-            ),
-            body,
-            Buffer.from("\nendstream\nendobj\n"),
-          ]);
-    offsets.push(length);
-    parts.push(object);
-    length += object.length;
-  });
-  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) tail += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
-  return Buffer.concat([...parts, Buffer.from(tail)]);
+  return pdfOf(objects);
 }
 
 const server = useTestServer(

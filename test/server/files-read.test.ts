@@ -2,6 +2,7 @@ import { writeFile as hostWrite } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
+import { pdfOf } from "../support/pdf.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
@@ -25,17 +26,7 @@ function tinyPdf(text: string): Buffer {
     `<< /Length ${`BT /F1 18 Tf 20 40 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 18 Tf 20 40 Td (${text}) Tj ET\nendstream`,
     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
   ];
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) out += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, "latin1");
+  return pdfOf(objects);
 }
 
 describe("read: text", () => {
