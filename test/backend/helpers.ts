@@ -1,10 +1,11 @@
-/** Helpers of the backend conformance suite: a shell call, a process count, a bounded wait. */
+/**
+ * Helpers of the backend conformance suite: a shell call and a process count (the escapee and
+ * the bounded wait come from test/support/processes.ts).
+ */
 import { readdirSync, readFileSync } from "node:fs";
 import type { SandboxRuntime } from "../../server/sandbox/backend.ts";
 
-/** A child that clears its environment, leaves its session and is orphaned by a double fork. */
-export const escapee = (seconds: string): string =>
-  `/usr/bin/env -i /usr/bin/setsid /bin/sh -c '/bin/sleep ${seconds} & exit' &`;
+export { escapee, until } from "../support/processes.ts";
 
 /** Runs a shell command in the sandbox (the shell engine's own session of this suite). */
 export async function run(
@@ -28,13 +29,4 @@ export function processesOnHost(commandLine: string): number {
     if (args === `${commandLine.split(" ").join("\0")}\0`) count += 1;
   }
   return count;
-}
-
-/** Waits (bounded, generously) until `check` holds. */
-export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }

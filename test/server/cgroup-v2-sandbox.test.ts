@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listPids, removeTree } from "../../server/sandbox/cgroup-tree.ts";
 import { createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
 import type { LuminaClient } from "../../src/index.ts";
+import { escapee, until } from "../support/processes.ts";
 import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
 import { requireSandboxHost } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
@@ -41,10 +42,6 @@ afterAll(async () => {
   if (usable) await removeTree(join(unified, parent));
 });
 
-/** A child that clears its environment, leaves its session and is orphaned by a double fork. */
-const escapee = (seconds: string) =>
-  `/usr/bin/env -i /usr/bin/setsid /bin/sh -c '/bin/sleep ${seconds} & exit' &`;
-
 /** How many `sleep <seconds>` processes run in the sandbox's v2 group, seen from the host. */
 async function onHost(seconds: string): Promise<number> {
   let count = 0;
@@ -53,15 +50,6 @@ async function onHost(seconds: string): Promise<number> {
     if (args === `/bin/sleep\0${seconds}\0`) count += 1;
   }
   return count;
-}
-
-/** Waits (bounded, generously) until `check` holds. */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 describe.skipIf(!usable)("sandboxes on cgroup v2 job groups", () => {

@@ -9,15 +9,12 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
+import { escapee, until } from "../support/processes.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
 let lumina: LuminaClient;
 let id: string;
-
-/** A child that clears its environment, leaves its session and is orphaned by a double fork. */
-const escapee = (seconds: string) =>
-  `/usr/bin/env -i /usr/bin/setsid /bin/sh -c '/bin/sleep ${seconds} & exit' &`;
 
 const server = useTestServer({}, async () => {
   lumina = await newSandboxClient(server());
@@ -40,15 +37,6 @@ async function onHost(seconds: string): Promise<number> {
     if (args === `/bin/sleep\0${seconds}\0`) count += 1;
   }
   return count;
-}
-
-/** Waits (bounded, generously) until `check` holds. */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 describe("killing a command kills everything it started", () => {
