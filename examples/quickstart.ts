@@ -77,15 +77,19 @@ step("a background dev server, followed live");
 // Sandboxes share the host's network (so installs work): pick a port no neighbour is likely on.
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const server = await lumina.bash(
-  `python3 -u -m http.server ${port} --bind 127.0.0.1 2>&1 & for i in 1 2 3; do sleep 0.3; curl -s -o /dev/null "http://127.0.0.1:${port}/?visit=$i"; done; wait`,
+  // curl retries until the server listens: on a busy machine it starts in more than a moment.
+  `python3 -u -m http.server ${port} --bind 127.0.0.1 2>&1 & for i in 1 2 3; do curl -s --retry 30 --retry-connrefused --retry-delay 1 -o /dev/null "http://127.0.0.1:${port}/?visit=$i"; sleep 0.3; done; wait`,
   { runInBackground: true },
 );
 console.log(`   started ${server.shellId}`);
-let requests = 0;
-for await (const chunk of lumina.streamOutput(server.shellId)) {
+// Count over everything seen so far: a chunk may end in the middle of a line.
+let seen = "";
+for await (const chunk of lumina.streamOutput(server.shellId, {
+  signal: AbortSignal.timeout(60_000),
+})) {
   show(chunk.output);
-  requests += chunk.output.split("\n").filter((line) => line.includes("GET /?visit")).length;
-  if (requests >= 3) break; // stop watching; the server keeps running until killed
+  seen += chunk.output;
+  if (seen.split("GET /?visit").length > 3) break; // the server keeps running until killed
 }
 const killed = await lumina.killBash(server.shellId);
 console.log(`   ${killed.message} (status ${killed.status})`);

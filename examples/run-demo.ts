@@ -4,7 +4,7 @@
  * and stops it with SIGTERM. With LUMINA_URL and LUMINA_TOKEN set, it runs the tour against that
  * server instead.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,8 +12,17 @@ import { join } from "node:path";
 
 const quickstart = new URL("./quickstart.ts", import.meta.url).pathname;
 
+const children = new Set<ChildProcess>();
+// Killed from outside (Ctrl-C, a test's timeout): stop the server and the tour with us.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    for (const child of children) child.kill("SIGTERM");
+    process.exitCode = 1;
+  });
+
 async function runQuickstart(env: NodeJS.ProcessEnv): Promise<number> {
   const child = spawn(process.execPath, ["--import", "tsx", quickstart], { env, stdio: "inherit" });
+  children.add(child);
   return new Promise((resolve) =>
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
   );
@@ -32,6 +41,7 @@ const args = [serverBin, "--port", "0", "--data", dataDir];
 const server = spawn(process.execPath, isolated ? args : [...args, "--isolation", "none"], {
   stdio: ["ignore", "pipe", "pipe"],
 });
+children.add(server);
 let serverOutput = "";
 let serverErrors = "";
 server.stderr.on("data", (chunk) => {

@@ -15,8 +15,9 @@ describe("npm run demo", () => {
       env: { ...process.env, LUMINA_URL: "", LUMINA_TOKEN: "", NO_COLOR: "1" },
       timeout: 120_000,
     });
-    expect(run.stderr).not.toMatch(/Error/);
-    expect(run.status).toBe(0);
+    const output = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    expect(run.stderr, output).not.toMatch(/Error/);
+    expect(run.status, output).toBe(0);
     expect(run.stdout).toMatch(
       /Lumina server \(.*lumina-server\.js\) listening on http:\/\/127\.0\.0\.1:/,
     );
