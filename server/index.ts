@@ -21,6 +21,7 @@ import { backendFactoryOf } from "./sandbox/backends.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { createSandboxService } from "./sandboxes/service.ts";
+import { createSnapshotService, defaultMaxSnapshotsPerUser } from "./sandboxes/snapshots.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import {
@@ -33,6 +34,7 @@ import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
 import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
+import { createSnapshotStore } from "./store/snapshots.ts";
 import { pdfParserUids } from "./tools/pdf.ts";
 
 const version = (
@@ -130,8 +132,16 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     ...(options.createRate ? { createRate: options.createRate } : {}),
     log,
   });
+  const snapshots = createSnapshotService({
+    store: createSnapshotStore(db),
+    sandboxes,
+    control: manager,
+    maxPerUser: options.maxSnapshotsPerUser ?? defaultMaxSnapshotsPerUser,
+    log,
+  });
   // Destroys a crash cut short are finished before anyone can call.
   await sandboxes.recover();
+  await snapshots.recover();
   const sessions = createToolSessions({
     store: sessionStore,
     sandboxes,
@@ -142,11 +152,12 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       : {}),
     log,
   });
-  const reaper = startRemovedUserReaper({ keys, sandboxes, log });
+  const reaper = startRemovedUserReaper({ keys, sandboxes, snapshots, log });
   const app = createApp({
     version,
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
     sandboxes,
+    snapshots,
     sessions,
     reads: createReadRecordStore(db),
     backendKind: backend.kind,

@@ -3,7 +3,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+ *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits] [--max-snapshots <n>]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -23,7 +23,7 @@ const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits] [--max-snapshots <n>]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -41,13 +41,14 @@ Stops every sandbox on SIGTERM or SIGINT.
   --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
   --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
                          (cgroup v1 or v2); without it a missing limit is one warning at start.
+  --max-snapshots <n>    snapshots one user may keep (default 32); past it a snapshot is a 409.
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
   list-keys <user>          print the ids and dates of a user's keys
   revoke-key <user> <key>   revoke one key, given whole or by its id (or the id's first 8+ characters)
   remove-user <user>        revoke every key of the user, refuse its JWTs, and destroy all its
-                            sandboxes and their files (the server does this within seconds,
+                            sandboxes, snapshots and their files (the server does this within seconds,
                             or when it next starts); add-key for the user later restores it
 
 Users: API-key users and JWT users are one namespace. A JWT's sub is a user name, and a JWT is
@@ -109,6 +110,9 @@ async function main(): Promise<void> {
       );
     }
   }
+  const maxSnapshots = values["max-snapshots"];
+  if (maxSnapshots !== undefined && !/^\d{1,6}$/.test(maxSnapshots))
+    fail(`--max-snapshots must be a whole number from 0 to 999999\n${usage}`);
   const isolation = values.isolation ?? "bubblewrap";
   if (!backendFactories.has(isolation)) {
     const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
+    ...(maxSnapshots !== undefined ? { maxSnapshotsPerUser: Number(maxSnapshots) } : {}),
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
@@ -182,6 +187,7 @@ function parseOptions() {
       "no-disk-quota": { type: "boolean" },
       // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
       "require-limits": { type: "boolean" },
+      "max-snapshots": { type: "string" },
     },
   });
 }

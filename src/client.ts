@@ -10,6 +10,7 @@ import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
+import { createSnapshotMethods, type SnapshotMethods } from "./tools/snapshots.ts";
 import {
   type ClientHooks,
   createFetchTransport,
@@ -75,7 +76,12 @@ export const CLIENT_KEYS: readonly string[] = [
 ];
 
 /** A client of one sandbox, for one tool session. */
-export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods, BashMethods {
+export interface LuminaClient
+  extends SandboxMethods,
+    SnapshotMethods,
+    FileMethods,
+    SearchMethods,
+    BashMethods {
   /** The tool session id sent with every tool call. */
   readonly toolSessionId: string;
   /** The sandbox name. */
@@ -151,6 +157,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     toolSessionId: settings.toolSessionId,
     sandbox: settings.sandbox,
     ...createSandboxMethods(request, settings.sandbox),
+    ...createSnapshotMethods(request, settings.sandbox),
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
     ...bash,

@@ -64,6 +64,7 @@ export type {
   GrepOutputMode,
   GrepResult,
 } from "./protocol/search.ts";
+export type { SnapshotInfo } from "./protocol/snapshots.ts";
 export type { CallOptions } from "./request.ts";
 export type { RetryOption, RetryOptions } from "./retry.ts";
 export type { StreamOutputOptions } from "./stream.ts";
@@ -76,6 +77,7 @@ export type {
 export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
+export type { ForkSandboxOptions, SnapshotMethods, SnapshotOptions } from "./tools/snapshots.ts";
 export {
   type ClientHooks,
   createFetchTransport,

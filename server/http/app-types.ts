@@ -2,6 +2,7 @@
 
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
+import type { SnapshotService } from "../sandboxes/snapshots.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
 import type { ReadRecordStore } from "../store/sessions.ts";
 import type { ConnectionGuard } from "./connections.ts";
@@ -16,6 +17,7 @@ export interface AppServices {
   version: string;
   authenticator: Authenticator;
   sandboxes: SandboxService;
+  snapshots: SnapshotService;
   sessions: ToolSessions;
   reads: ReadRecordStore;
   /** The backend kind shown in a lease (`bubblewrap`, `none`). */

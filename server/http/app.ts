@@ -10,6 +10,7 @@ import { errorResponse, toWireError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
+import { addSnapshotRoutes } from "./snapshot-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
 
 /** Each route pattern with the methods it answers, to tell a 405 from a 404. */
@@ -19,6 +20,9 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/(snapshots|fork)\/?$/, ["POST"]],
+  [/^\/v1\/snapshots\/?$/, ["GET", "HEAD"]],
+  [/^\/v1\/snapshots\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
 ];
 
@@ -64,7 +68,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   };
   app.use("/v1/sandboxes", authenticate);
   app.use("/v1/sandboxes/*", authenticate);
+  app.use("/v1/snapshots", authenticate);
+  app.use("/v1/snapshots/*", authenticate);
   addSandboxRoutes(app, services);
+  addSnapshotRoutes(app, services);
   addToolRoutes(app, services);
 
   app.notFound((c) => {

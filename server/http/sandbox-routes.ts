@@ -10,7 +10,10 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
 
   app.post("/v1/sandboxes", async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
-    const record = await sandboxes.create(c.get("user"), body.name, body.eager ?? true);
+    const eager = body.eager ?? true;
+    const record = body.from_snapshot
+      ? await services.snapshots.createFrom(c.get("user"), body.name, eager, body.from_snapshot)
+      : await sandboxes.create(c.get("user"), body.name, eager);
     // The lease says where the sandbox runs; it never names host paths or uids.
     return c.json(
       { sandbox: sandboxes.view(record), lease: { backend: services.backendKind } },

@@ -12,8 +12,15 @@ import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
 import { checkCgroupLimits } from "./cgroup.ts";
+import { createHomeSnapshots, snapshotMethods } from "./home-snapshot.ts";
 import { spawnChild } from "./spawn-child.ts";
-import { checkSpec, type HostPlacement, homeDirOf, storageSteps } from "./storage.ts";
+import {
+  checkSpec,
+  type HostPlacement,
+  homeDirOf,
+  snapshotsDirOf,
+  storageSteps,
+} from "./storage.ts";
 
 /** Options of the unisolated backend. */
 export interface UnisolatedOptions extends HostPlacement {
@@ -31,6 +38,12 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
   const storage = storageSteps(options, false);
   const log = options.log ?? ((line: string) => console.error(line));
   const requireLimits = options.requireLimits ?? false;
+  const running = new Set<string>();
+  // No freezer here: a running sandbox's home is copied as it is (development only).
+  const snapshots = snapshotMethods(storage, createHomeSnapshots(snapshotsDirOf(options), 1), {
+    owned: false,
+    freezeOf: (id) => (running.has(id) ? async () => undefined : undefined),
+  });
   return {
     kind: "none",
     enforcesLimits: false,
@@ -58,9 +71,15 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
         },
         detached: true,
       });
-      return runtimeFromProcess(child, undefined, options.log ? { log: options.log } : {});
+      running.add(spec.id);
+      return runtimeFromProcess(
+        child,
+        async () => void running.delete(spec.id),
+        options.log ? { log: options.log } : {},
+      );
     },
     destroy: storage.destroy,
+    ...snapshots,
   };
 }
 

@@ -18,6 +18,18 @@ export interface SandboxControl {
   status(id: string): "starting" | "running" | "stopped";
   restart(spec: SandboxSpec): Promise<SandboxRuntime>;
   destroy(spec: SandboxSpec): Promise<void>;
+  /** Copies the sandbox's home into a snapshot, between its lifecycle steps; resolves to its bytes. */
+  snapshotHome(spec: SandboxSpec, snapshotId: string): Promise<number>;
+  /** Makes a snapshot the home of a new sandbox before its first start. */
+  restoreHome(spec: SandboxSpec, snapshotId: string, consume: boolean): Promise<void>;
+  /** Deletes a snapshot's files. */
+  deleteSnapshot(snapshotId: string): Promise<void>;
+}
+
+/** A snapshot that a new sandbox's home starts from (`consume`: used up by it, as a fork's is). */
+export interface HomeSeed {
+  snapshotId: string;
+  consume: boolean;
 }
 
 /** A sandbox on the wire. */
@@ -29,7 +41,8 @@ export interface SandboxView {
 
 /** The sandbox lifecycle, scoped by user. */
 export interface SandboxService {
-  create(user: string, name: string, eager: boolean): Promise<SandboxRecord>;
+  /** Creates a sandbox; with `seed`, its home is that snapshot. */
+  create(user: string, name: string, eager: boolean, seed?: HomeSeed): Promise<SandboxRecord>;
   /** The user's sandbox of that name; 404 otherwise (also when another user has one). */
   find(user: string, name: string): SandboxRecord;
   list(user: string): SandboxRecord[];
@@ -39,6 +52,8 @@ export interface SandboxService {
   destroy(record: SandboxRecord): Promise<void>;
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
+  /** Copies the sandbox's home into snapshot `snapshotId`; resolves to the bytes it takes. */
+  snapshotHome(record: SandboxRecord, snapshotId: string): Promise<number>;
   /** Finishes every destroy a crash interrupted (the server's start, before it serves). */
   recover(): Promise<void>;
 }
@@ -88,8 +103,16 @@ export function createSandboxService(options: {
     store.remove(record.id);
     byId.delete(record.id);
   };
+  // A new sandbox that could not be set up is not left behind to block a retry with a 409.
+  const discard = async (record: SandboxRecord) => {
+    deleted.add(record.id);
+    store.markDestroying(record.id);
+    await finishDestroy(record).catch((failure: unknown) =>
+      log(`sandbox ${record.id}: teardown after a failed start failed: ${String(failure)}`),
+    );
+  };
   return {
-    async create(user, name, eager) {
+    async create(user, name, eager, seed) {
       createLimit.take(user);
       const most = options.maxSandboxesPerUser ?? 32;
       // Counted and created in one synchronous step, so concurrent creates cannot both slip in.
@@ -113,16 +136,11 @@ export function createSandboxService(options: {
         store.remove(record.id);
         throw error;
       }
-      if (!eager) return record;
       try {
-        await control.ensureRunning(specOf(record));
+        if (seed) await control.restoreHome(specOf(record), seed.snapshotId, seed.consume);
+        if (eager) await control.ensureRunning(specOf(record));
       } catch (error) {
-        // A sandbox that could not start is not left behind to block a retry with a 409.
-        deleted.add(record.id);
-        store.markDestroying(record.id);
-        await finishDestroy(record).catch((failure: unknown) =>
-          log(`sandbox ${record.id}: teardown after a failed start failed: ${String(failure)}`),
-        );
+        await discard(record);
         throw error;
       }
       return record;
@@ -163,6 +181,11 @@ export function createSandboxService(options: {
       deleted.add(record.id);
       store.markDestroying(record.id);
       await finishDestroy(record);
+    },
+    async snapshotHome(record, snapshotId) {
+      if (deleted.has(record.id)) throw goneError(record);
+      await checkStorage(record);
+      return control.snapshotHome(specOf(record), snapshotId);
     },
     async runningRuntime(sandboxId, user) {
       const record = byId.get(sandboxId);

@@ -14,6 +14,8 @@ export interface CreateSandboxOptions extends CallOptions {
    * @default true
    */
   eager?: boolean | undefined;
+  /** A snapshot id (`snapshot()`): the new sandbox's `/home/user` starts as that snapshot. */
+  fromSnapshot?: string | undefined;
 }
 
 /** The sandbox lifecycle methods of a client; each takes the call options `{ signal, requestTimeout }`. */
@@ -42,7 +44,10 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
     };
   return {
     createSandbox: async (options = {}) => {
-      const body = { name: sandbox, ...ownFields("createSandbox", options, ["eager"]) };
+      const body = {
+        name: sandbox,
+        ...ownFields("createSandbox", options, ["eager", "fromSnapshot"]),
+      };
       return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },
     getSandbox: plain("getSandbox", { method: "GET", path, idempotent: true, parse: toSandbox }),
