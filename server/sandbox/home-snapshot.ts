@@ -4,10 +4,12 @@
  * without a disk quota.
  *
  * Consistency: the sandbox's processes are frozen by the kernel's cgroup freezer while the copy
- * is taken (no signal they could see, new forks frozen too, unlike SIGSTOP of a process tree),
- * and a mounted image is flushed with syncfs first, so the copy is the home at one instant. Where
- * no freezer exists (no cgroup, `--isolation none`) a mounted image is frozen with `fsfreeze`
- * instead (writers block for the copy's duration); a plain directory is then copied as it is.
+ * is taken (no signal they could see, new forks frozen too, unlike SIGSTOP of a process tree,
+ * which parents can observe and which races with forks), and a mounted image is flushed with
+ * syncfs first, so the copy is the home at one instant. `fsfreeze` alone would give a clean image
+ * but not a plain directory; where no freezer exists (no cgroup) a mounted image is frozen with
+ * `fsfreeze` instead (writers block for the copy's duration), and a running plain directory is
+ * refused (see `createHomeSnapshots`); `--isolation none` copies it as it is.
  *
  * Cheap copies: images are copied sparse (`cp --sparse=always`: holes stay holes, so a snapshot
  * takes the blocks the home uses, not its quota), trees with `--reflink=auto` (shared extents on
@@ -51,8 +53,17 @@ export async function allocatedBytes(path: string): Promise<number> {
   return Number.parseInt(stdout, 10) || 0;
 }
 
-/** Creates the snapshot steps over `snapshotsDir`; `overcommit` as for disk images. */
-export function createHomeSnapshots(snapshotsDir: string, overcommit: number): HomeSnapshots {
+/**
+ * Creates the snapshot steps over `snapshotsDir`; `overcommit` as for disk images. Unless
+ * `copyRunningTrees` (a development backend), a plain home whose processes run and cannot be
+ * frozen is refused: root copying a tree its sandbox can change meanwhile could be led by a
+ * swapped-in symlink to copy host files into the snapshot.
+ */
+export function createHomeSnapshots(
+  snapshotsDir: string,
+  overcommit: number,
+  copyRunningTrees = false,
+): HomeSnapshots {
   const dirOf = (id: string) => {
     if (!snapshotIdPattern.test(id)) throw new Error(`bad snapshot id ${JSON.stringify(id)}`);
     return join(snapshotsDir, id);
@@ -77,6 +88,12 @@ export function createHomeSnapshots(snapshotsDir: string, overcommit: number): H
       try {
         await mkdir(partial, { recursive: true, mode: 0o700 });
         const thaw = freeze ? await freeze() : async () => {};
+        if (thaw === undefined && source === home && !copyRunningTrees) {
+          throw new ServerError(
+            "unavailable",
+            "this server has no cgroup freezer, so the home of a running sandbox without a disk image cannot be snapshotted safely; restart the sandbox and snapshot it before its first tool call, or ask the operator to enable the freezer",
+          );
+        }
         const mounted = source === image && (await isMountPoint(home));
         // Frozen processes write nothing, so a flush suffices; writers still running need fsfreeze.
         const fsFrozen = mounted && thaw === undefined;

@@ -40,10 +40,14 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
   const requireLimits = options.requireLimits ?? false;
   const running = new Set<string>();
   // No freezer here: a running sandbox's home is copied as it is (development only).
-  const snapshots = snapshotMethods(storage, createHomeSnapshots(snapshotsDirOf(options), 1), {
-    owned: false,
-    freezeOf: (id) => (running.has(id) ? async () => undefined : undefined),
-  });
+  const snapshots = snapshotMethods(
+    storage,
+    createHomeSnapshots(snapshotsDirOf(options), 1, true),
+    {
+      owned: false,
+      freezeOf: (id) => (running.has(id) ? async () => undefined : undefined),
+    },
+  );
   return {
     kind: "none",
     enforcesLimits: false,

@@ -4,6 +4,8 @@
  * and forks start from it and then go their own way, and it belongs to its user alone.
  */
 import { describe, expect, it } from "vitest";
+import type { CgroupDriver } from "../../server/sandbox/cgroup.ts";
+import { detectCgroupDriver } from "../../server/sandbox/cgroup-probe.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { until } from "../support/processes.ts";
 import { randomSandboxName, type TestServer } from "../support/server.ts";
@@ -42,6 +44,31 @@ awk '$0 != "line " NR " ${lineBody}" { print "line " NR " is: " substr($0, 1, 12
   return Number(output);
 }
 
+/** Snapshots a sandbox while a writer appends to eight files; checks the restored copy is of one instant. */
+async function expectConsistentSnapshot(client: () => LuminaClient): Promise<void> {
+  const source = client();
+  await source.createSandbox();
+  await source.bash(padding);
+  const { shellId } = await source.bash(writer, { runInBackground: true });
+  const lineCount = async () => Number((await source.bash("wc -l < ~/log8.txt")).output);
+  await until(async () => (await lineCount()) > 1000, "the writer wrote 1000 lines");
+  const snapshot = await source.snapshot({ label: "mid-write" });
+  expect(snapshot).toMatchObject({ sandbox: source.sandbox, label: "mid-write" });
+  expect(snapshot.sizeBytes).toBeGreaterThan(0);
+  // Its processes were thawed: the writer is still running and still writing.
+  const before = await lineCount();
+  await until(async () => (await lineCount()) > before + 500, "the writer goes on");
+  await source.killBash(shellId);
+
+  const restored = client();
+  await restored.createSandbox({ fromSnapshot: snapshot.id });
+  const counts: number[] = [];
+  for (const file of logs) counts.push(await checkedLines(restored, file));
+  expect(counts[0]).toBeGreaterThan(1000);
+  // One instant: the writer was somewhere in one round of its appends, at most a line apart.
+  expect(Math.max(...counts) - Math.min(...counts), String(counts)).toBeLessThanOrEqual(1);
+}
+
 function clients(server: () => TestServer) {
   return (sandbox = randomSandboxName("snap"), token = server().token): LuminaClient =>
     createClient({ baseUrl: server().url, token, sandbox, retry: false });
@@ -59,29 +86,8 @@ describe.each([
   });
   const client = clients(server);
 
-  it("holds a prefix of complete lines of a file appended to while it is taken; the writer goes on", async () => {
-    const source = client();
-    await source.createSandbox();
-    await source.bash(padding);
-    const { shellId } = await source.bash(writer, { runInBackground: true });
-    const lineCount = async () => Number((await source.bash("wc -l < ~/log8.txt")).output);
-    await until(async () => (await lineCount()) > 1000, "the writer wrote 1000 lines");
-    const snapshot = await source.snapshot({ label: "mid-write" });
-    expect(snapshot).toMatchObject({ sandbox: source.sandbox, label: "mid-write" });
-    expect(snapshot.sizeBytes).toBeGreaterThan(0);
-    // Its processes were thawed: the writer is still running and still writing.
-    const before = await lineCount();
-    await until(async () => (await lineCount()) > before + 500, "the writer goes on");
-    await source.killBash(shellId);
-
-    const restored = client();
-    await restored.createSandbox({ fromSnapshot: snapshot.id });
-    const counts: number[] = [];
-    for (const file of logs) counts.push(await checkedLines(restored, file));
-    expect(counts[0]).toBeGreaterThan(1000);
-    // One instant: the writer was somewhere in one round of its appends, at most a line apart.
-    expect(Math.max(...counts) - Math.min(...counts), String(counts)).toBeLessThanOrEqual(1);
-  });
+  it("holds a prefix of complete lines of a file appended to while it is taken; the writer goes on", () =>
+    expectConsistentSnapshot(client));
 
   it("restores and forks into identical homes that then diverge independently", async () => {
     const source = client();
@@ -160,6 +166,38 @@ describe.each([
     await expectToolError(lumina.getSnapshot(taken[0]!.id), 404, "not_found");
     await lumina.snapshot();
     expect(await lumina.listSnapshots()).toHaveLength(3);
+  });
+});
+
+/** This host's cgroup driver, with its groups' freezer taken away (a host without one). */
+function withoutFreezer(): CgroupDriver {
+  const host = detectCgroupDriver();
+  return {
+    version: host.version,
+    missingLimits: () => host.missingLimits(),
+    async create(id, limits, hostUid) {
+      const { freeze: _, ...groups } = await host.create(id, limits, hostUid);
+      return groups;
+    },
+  };
+}
+
+describe("snapshots on a host without a cgroup freezer", () => {
+  const images = useTestServer({
+    cgroups: withoutFreezer(),
+    limits: { diskSize: 256 * 1024 ** 2 },
+  });
+  const plain = useTestServer({ cgroups: withoutFreezer(), diskQuota: false });
+
+  it("freeze a disk-image home with fsfreeze instead: still one instant", () =>
+    expectConsistentSnapshot(clients(images)));
+
+  it("refuse a running plain-directory home with 503, which root could not copy safely", async () => {
+    const lumina = clients(plain)();
+    await lumina.createSandbox();
+    const message = await expectToolError(lumina.snapshot(), 503, "unavailable");
+    expect(message).toMatch(/no cgroup freezer/);
+    expect(await lumina.listSnapshots()).toEqual([]);
   });
 });
 
