@@ -91,7 +91,7 @@ export function createHomeSnapshots(
         if (thaw === undefined && source === home && !copyRunningTrees) {
           throw new ServerError(
             "unavailable",
-            "this server has no cgroup freezer, so the home of a running sandbox without a disk image cannot be snapshotted safely; restart the sandbox and snapshot it before its first tool call, or ask the operator to enable the freezer",
+            "this server has no cgroup freezer, so the home of a running sandbox without a disk image cannot be snapshotted safely; ask the operator to enable the cgroup freezer or disk quotas",
           );
         }
         const mounted = source === image && (await isMountPoint(home));
