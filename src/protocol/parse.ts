@@ -55,7 +55,7 @@ export function parseAnswer<T, S extends v.GenericSchema>(
 }
 
 /** Copies a parsed answer with its snake_case keys turned to camelCase, at every depth. */
-function camelize(value: unknown): unknown {
+export function camelize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelize);
   if (typeof value !== "object" || value === null) return value;
   const copy: Record<string, unknown> = {};
