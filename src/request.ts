@@ -130,16 +130,7 @@ export function createRequester(settings: RequesterSettings): Requester {
         const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
         if (wait === undefined || options.signal?.aborted || settings.closed.aborted) throw error;
         // The wait ends early on the caller's abort and on `close()`, each with its own reason.
-        const either = linkSignal(
-          [options.signal, settings.closed],
-          Number.POSITIVE_INFINITY,
-          () => {},
-        );
-        try {
-          await delay(wait, either.signal);
-        } finally {
-          either.dispose();
-        }
+        await delay(wait, options.signal, settings.closed);
       }
     }
   };
