@@ -43,7 +43,7 @@ export interface Call<T> {
    * The HTTP timeout of a call whose duration is known (a command's own timeout or a long poll,
    * plus a margin): it replaces the client's timeout, and `requestTimeout` can only lengthen it.
    */
-  readonly ownTimeout?: number;
+  readonly ownTimeout?: number | undefined;
   /** Validates the 2xx body (parsed JSON, `undefined` when empty) and maps it to the result. */
   readonly parse: (body: unknown) => T;
 }
@@ -177,7 +177,7 @@ export function toolCaller(
         path: tools + name,
         body,
         idempotent,
-        ...(busyFor === undefined ? {} : { ownTimeout: busyFor + MARGIN }),
+        ownTimeout: busyFor === undefined ? busyFor : busyFor + MARGIN,
         parse,
       },
       options,
