@@ -128,8 +128,9 @@ export function createRequester(settings: RequesterSettings): Requester {
         return await attempt(call, options);
       } catch (error) {
         const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
-        if (wait === undefined || options.signal?.aborted || settings.closed.aborted) throw error;
-        // The wait ends early on the caller's abort and on `close()`, each with its own reason.
+        if (wait === undefined) throw error;
+        // The wait ends on the caller's abort and on `close()` (at once if one came already, even
+        // with a reason that looks transient), rejecting with that reason.
         await delay(wait, options.signal, settings.closed);
       }
     }
