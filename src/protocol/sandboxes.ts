@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseAnswer } from "./parse.ts";
+import { camelize, parseAnswer } from "./parse.ts";
 
 /** A sandbox's state: starting up, running, or stopped (also a lazily created one not yet used). */
 export type SandboxStatus = "starting" | "running" | "stopped";
@@ -26,7 +26,7 @@ const sandbox = v.object({
 });
 
 // The lease is opaque: any object is kept, anything else dropped.
-const created = v.object({ sandbox, lease: v.unknown() });
+const created = /* @__PURE__ */ v.object({ sandbox, lease: /* @__PURE__ */ v.unknown() });
 const one = v.object({ sandbox });
 const list = v.object({ sandboxes: v.array(sandbox) });
 
@@ -42,13 +42,15 @@ type WireSandbox = Omit<SandboxInfo, "lease">;
 
 /** Validates and maps the answer of `POST /v1/sandboxes`: the sandbox, with its lease if any. */
 export function toCreatedSandbox(body: unknown): SandboxInfo {
-  const { sandbox, lease } = parseAnswer<{ sandbox: WireSandbox; lease: unknown }, typeof created>(
-    created,
+  const { sandbox } = parseAnswer<{ sandbox: WireSandbox }, typeof one>(
+    one,
     body,
     "create sandbox",
   );
+  // `created` takes any lease as it is; reading it here spares the entry `v.unknown`.
+  const { lease } = body as { lease?: unknown };
   return typeof lease === "object" && lease
-    ? { ...sandbox, lease: lease as SandboxLease }
+    ? { ...sandbox, lease: camelize(lease) as SandboxLease }
     : sandbox;
 }
 
