@@ -17,7 +17,7 @@ import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
-import { backendFactoryOf } from "./sandbox/backends.ts";
+import { backendFactoryOf, defaultBackendKind } from "./sandbox/backends.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { createSandboxService } from "./sandboxes/service.ts";
@@ -66,7 +66,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     if (!uidTable) throw new Error("the registry is not open yet");
     return uidTable;
   };
-  const backend = backendFactoryOf(options.isolation ?? "bubblewrap")({
+  const backend = backendFactoryOf(options.isolation ?? defaultBackendKind)({
     dataDir,
     log,
     requireLimits: options.requireLimits ?? false,

@@ -2,19 +2,16 @@
 /**
  * The reference server's command line (CONTRACT §4):
  *
- *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+ *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation <backend>]
  *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
  */
-import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminCommandNames, runAdminCommand } from "./admin-commands.ts";
 import { createLuminaServer } from "./index.ts";
-import { backendFactories } from "./sandbox/backends.ts";
-import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
-import { isExecutable } from "./sandbox/storage.ts";
+import { backendFactories, defaultBackendKind } from "./sandbox/backends.ts";
 import { hostUidBlockSize } from "./store/host-uids.ts";
 
 // Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
@@ -22,7 +19,7 @@ import { hostUidBlockSize } from "./store/host-uids.ts";
 const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
-const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
+const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation ${[...backendFactories.keys()].join("|")}]
                      [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
@@ -60,15 +57,6 @@ Environment:
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
-}
-
-/** The first `bwrap` on PATH (so an installation outside /usr/bin is found, too). */
-async function findBwrap(): Promise<string | undefined> {
-  const { PATH: pathVariable } = process.env;
-  for (const dir of (pathVariable ?? "").split(delimiter)) {
-    if (dir && (await isExecutable(join(dir, "bwrap")))) return join(dir, "bwrap");
-  }
-  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -109,29 +97,14 @@ async function main(): Promise<void> {
       );
     }
   }
-  const isolation = values.isolation ?? "bubblewrap";
+  const isolation = values.isolation ?? defaultBackendKind;
   if (!backendFactories.has(isolation)) {
     const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
     fail(`--isolation must be ${kinds}\n${usage}`);
   }
-  let bwrapPath: string | undefined;
-  if (isolation === "bubblewrap") {
-    bwrapPath = await findBwrap();
-    if (!bwrapPath || !(await bubblewrapAvailable(bwrapPath))) {
-      fail(
-        "lumina: bubblewrap is required to isolate sandboxes but was not found (bwrap on PATH, plus prlimit, setpriv and bash in /usr/bin).\n" +
-          "Install it with: sudo apt-get install bubblewrap\n" +
-          "Or, for development only and with no isolation at all: --isolation none",
-        1,
-      );
-    }
-  } else if (isolation === "none") {
-    process.stderr.write(
-      "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.\n",
-    );
-  }
 
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
+  // The backend's preflight refuses the start (exit 1, saying what to install) or warns.
   const server = await createLuminaServer({
     dataDir,
     host: values.host ?? "127.0.0.1",
@@ -140,7 +113,6 @@ async function main(): Promise<void> {
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
-    ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),

@@ -20,7 +20,7 @@ export interface LuminaServerOptions {
    * `bubblewrap`, or `none` for unisolated (development only). @default "bubblewrap"
    */
   isolation?: string;
-  /** The bwrap binary. @default "/usr/bin/bwrap" */
+  /** The bwrap binary, for the bubblewrap backend. @default the first `bwrap` on PATH */
   bwrapPath?: string;
   /** `user:key,user:key` pairs to add to the key registry (as in `LUMINA_API_KEYS`). */
   apiKeys?: string;

@@ -16,13 +16,13 @@
  * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { resolveBubblewrap } from "./bubblewrap-preflight.ts";
 import { type CgroupDriver, checkCgroupLimits, createSandboxCgroups } from "./cgroup.ts";
 import { detectCgroupDriver } from "./cgroup-probe.ts";
 import { createDiskImages } from "./disk.ts";
@@ -33,7 +33,6 @@ import {
   type HostPlacement,
   type HostSandbox,
   homeDirOf,
-  isExecutable,
   storageSteps,
 } from "./storage.ts";
 
@@ -42,7 +41,10 @@ export const agentPathInside = "/opt/lumina/agent.mjs";
 
 /** Options of the bubblewrap backend. */
 export interface BubblewrapOptions extends HostPlacement {
-  /** The bwrap binary. @default "/usr/bin/bwrap" */
+  /**
+   * The bwrap binary. @default the first `bwrap` on PATH, found by `preflight`; without a
+   * preflight, "/usr/bin/bwrap"
+   */
   bwrapPath?: string;
   /** The Node binary run inside (it lives under the read-only `/usr`). @default "/usr/bin/node" */
   nodePath?: string;
@@ -82,22 +84,6 @@ const launcher = [
   // An empty environment from here on: bwrap's own /proc/<pid>/environ is what pid 1 shows inside.
   'exec /usr/bin/env -i "$@"',
 ].join("\n");
-
-const probeArgs =
-  "--unshare-all --unshare-user --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 -- /usr/bin/true";
-
-/** Whether bubblewrap (and the tools of the spawn chain) can run sandboxes here. */
-export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise<boolean> {
-  for (const tool of [bwrapPath, "/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/bash"]) {
-    if (!(await isExecutable(tool))) return false;
-  }
-  // Namespaces may still be forbidden (a container without user namespaces): try one.
-  return new Promise((resolve) => {
-    const probe = spawn(bwrapPath, probeArgs.split(" "), { stdio: "ignore", env: {} });
-    probe.on("error", () => resolve(false));
-    probe.on("exit", (code) => resolve(code === 0));
-  });
-}
 
 /**
  * The bwrap options for one sandbox (everything after `bwrap` but the command). They reach bwrap
@@ -176,7 +162,7 @@ export function bwrapArgs(
 
 /** Creates the bubblewrap backend. */
 export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBackend {
-  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
+  let bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
   const disks = createDiskImages({
@@ -191,7 +177,10 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
     kind: "bubblewrap",
     enforcesLimits: true,
     containsProcesses: true,
-    preflight: async () => void (await checkCgroupLimits(cgroupDriver, { requireLimits, log })),
+    async preflight() {
+      bwrapPath = await resolveBubblewrap(options.bwrapPath);
+      await checkCgroupLimits(cgroupDriver, { requireLimits, log });
+    },
     init: disks.probe,
     create: storage.create,
     hasStorage: storage.hasStorage,

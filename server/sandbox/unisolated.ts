@@ -35,7 +35,13 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
     kind: "none",
     enforcesLimits: false,
     containsProcesses: false,
-    preflight: async () => void (await checkCgroupLimits(undefined, { requireLimits, log })),
+    async preflight() {
+      // On every start: an operator must never mistake this for an isolated server.
+      log(
+        "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.",
+      );
+      await checkCgroupLimits(undefined, { requireLimits, log });
+    },
     create: storage.create,
     hasStorage: storage.hasStorage,
     prepare: storage.prepare,

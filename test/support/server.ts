@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { createLuminaServer, type LuminaServerOptions } from "../../server/index.ts";
 
 /** Options of `startTestServer`: any server option but the data directory and address. */
-export type TestServerOptions = Omit<LuminaServerOptions, "dataDir" | "host" | "port">;
+export type TestServerOptions = Omit<LuminaServerOptions, "dataDir" | "host" | "port"> & {
+  /** The directory the temporary data directory is made in (a small test filesystem). @default os.tmpdir() */
+  dataDirIn?: string;
+};
 
 /** A running test server. */
 export interface TestServer {
@@ -36,13 +39,14 @@ export const sandboxHostMissing: string | undefined =
     : "needs root and bubblewrap (apt-get install bubblewrap), as CI runs it";
 
 /** Starts the real server for a test. */
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(testOptions: TestServerOptions = {}): Promise<TestServer> {
+  const { dataDirIn = tmpdir(), ...options } = testOptions;
   if ((options.isolation ?? "bubblewrap") === "bubblewrap" && sandboxHostMissing) {
     throw new Error(
       `This test starts a server with bubblewrap sandboxes: it ${sandboxHostMissing}`,
     );
   }
-  const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
+  const dataDir = await mkdtemp(join(dataDirIn, "lumina-test-"));
   const start = () =>
     createLuminaServer({
       isolation: "bubblewrap",
