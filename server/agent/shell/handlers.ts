@@ -59,4 +59,6 @@ export const shellHandlers: AgentHandlers<keyof ShellMethods> = {
   },
 
   shell_busy: async (params) => ({ busy: sessions.get(params.sessionKey)?.busy ?? false }),
+
+  shell_any_busy: async () => ({ busy: [...sessions.values()].some((session) => session.busy) }),
 };
