@@ -51,7 +51,11 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
     };
   return {
     createSandbox: async (options = {}) => {
-      const { eager, idleTimeout, resources: r } = ownFields("createSandbox", options, [
+      const {
+        eager,
+        idleTimeout,
+        resources: r,
+      } = ownFields("createSandbox", options, [
         "eager",
         "idleTimeout",
         "resources",
