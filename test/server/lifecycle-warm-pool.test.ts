@@ -48,7 +48,7 @@ describe("warm pool", () => {
       uids.push(uidOf(home));
       try {
         const look = await client.bash(
-          "ls -A /home/user; ls -A /tmp /dev/shm | grep -c secret; echo env=${LEAKED-none}; pgrep -c -f 'sleep 77' || true; id -u",
+          "ls -A /home/user; ls -A /tmp /dev/shm | grep -c secret; printenv LEAKED || echo env=none; pgrep -c -f 'sleep 77' || true; id -u",
         );
         expect(look.output).toBe("0\nenv=none\n0\n1000\n");
       } finally {
