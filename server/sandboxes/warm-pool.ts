@@ -8,14 +8,16 @@
  * while the host is loaded or its disk refuses new images.
  */
 import { availableParallelism, loadavg } from "node:os";
-import type { SandboxLimits, SandboxSpec } from "../sandbox/backend.ts";
+import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
 import { newSandboxId } from "../store/sandboxes.ts";
 import type { WarmPoolStore } from "../store/warm-pool.ts";
+
+const warmUpSession = "lumina-warm-up";
 
 /** What the pool needs of `SandboxManager`. */
 export interface WarmPoolControl {
   create(spec: SandboxSpec): void | Promise<void>;
-  ensureRunning(spec: SandboxSpec): Promise<unknown>;
+  ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime>;
   status(id: string): "starting" | "running" | "stopped";
   destroy(spec: SandboxSpec): Promise<void>;
 }
@@ -120,7 +122,17 @@ export function createWarmPool(options: WarmPoolOptions): WarmPool {
     store.add(id);
     try {
       await control.create(specOf(id));
-      await control.ensureRunning(specOf(id));
+      const runtime = await control.ensureRunning(specOf(id));
+      // One command through a throwaway session runs the agent's shell code once, so the
+      // sandbox's first call does not pay for loading and compiling it; the session then ends.
+      await runtime.call("shell_run", {
+        sessionKey: warmUpSession,
+        command: "true",
+        timeoutMs: 10_000,
+      });
+      await runtime.call("shell_end", { sessionKey: warmUpSession });
+      // And a shell ready for the first session, so its first call skips the spawn.
+      await runtime.call("shell_prepare", {});
     } catch (error) {
       log(
         `warm pool: preparing an environment failed (${(error as Error).message}); retrying later`,

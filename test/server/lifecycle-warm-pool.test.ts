@@ -59,6 +59,20 @@ describe("warm pool", () => {
     expect(uids).toContain(firstUid);
   });
 
+  it("the first call runs in the shell prepared for it, with its session's transcript", async () => {
+    const { client } = await pooledSandbox();
+    try {
+      expect((await client.bash("export SEEN=1; echo first")).output).toBe("first\n");
+      expect((await client.bash("echo $SEEN; echo $LUMINA_SESSION | wc -c")).output).toMatch(
+        /^1\n\d+\n$/,
+      );
+      const log = await client.bash(`cat /tmp/lumina-sessions/${client.toolSessionId}.log`);
+      expect(log.output).toContain("$ export SEEN=1; echo first\nfirst\n");
+    } finally {
+      await client.destroySandbox();
+    }
+  });
+
   it("a create with resources of its own does not take a prepared environment", async () => {
     await server().warmPoolFilled();
     const prepared = storageIds();

@@ -21,6 +21,7 @@ function fakes(rows: string[] = []) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       preparing -= 1;
       running.add(spec.id);
+      return { call: async () => ({}) } as never;
     },
     status: (id) => (running.has(id) ? "running" : "stopped"),
     async destroy(spec) {
