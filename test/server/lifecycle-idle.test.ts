@@ -4,7 +4,7 @@
  * next bash starts it again; a running background command keeps it alive; 0 never stops; the
  * last activity survives a restart of the server.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
@@ -32,6 +32,14 @@ async function pidsOf(client: LuminaClient | string): Promise<number[]> {
   const procs = `/sys/fs/cgroup/memory/lumina/${id}/cgroup.procs`;
   if (!existsSync(procs)) return [];
   return readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
+}
+
+/** Waits (bounded) until `check` holds. */
+async function until(check: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 600 && !check(); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(check()).toBe(true);
 }
 
 /** Passes `ms` of idle time and runs the sweep. */
@@ -76,6 +84,17 @@ describe("idle stop", () => {
     await client.killBash(shellId!);
     await idleFor(1000);
     expect(await statusOf(client)).toBe("stopped");
+  });
+
+  it("a call in flight keeps the sandbox alive however long it takes", async () => {
+    const client = await newSandbox({ idleTimeout: 1000 });
+    const home = await hostHomeOf(server(), client);
+    const call = client.bash("touch started; until [ -e go ]; do sleep 0.05; done; echo finished");
+    await until(() => existsSync(`${home}/started`));
+    await idleFor(60_000);
+    writeFileSync(`${home}/go`, "");
+    expect((await call).output).toBe("finished\n");
+    expect(await statusOf(client)).toBe("running");
   });
 
   it("0 never stops it, and a sandbox created without one takes the server's default", async () => {
