@@ -4,8 +4,11 @@
  * sandbox, also when it runs as a host uid an earlier sandbox held (three uids in all force it).
  */
 import { readdirSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createLuminaServer } from "../../server/index.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { randomSandboxName } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
@@ -70,6 +73,34 @@ describe("warm pool", () => {
       expect(log.output).toContain("$ export SEEN=1; echo first\nfirst\n");
     } finally {
       await client.destroySandbox();
+    }
+  });
+
+  it("removes its environments when the server stops, and a restart finds none left", async () => {
+    await server().warmPoolFilled();
+    const before = storageIds();
+    expect(before).toHaveLength(2);
+    await server().restart();
+    await server().warmPoolFilled();
+    const after = storageIds();
+    expect(after).toHaveLength(2);
+    for (const id of before) expect(after).not.toContain(id);
+    // On its own, a close leaves no environment behind.
+    const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
+    try {
+      const own = await createLuminaServer({
+        dataDir,
+        port: 0,
+        log: () => {},
+        warmPool: 1,
+        warmPoolLoadLimit: Number.POSITIVE_INFINITY,
+      });
+      await own.warmPoolFilled();
+      expect(readdirSync(join(dataDir, "sandboxes"))).toHaveLength(1);
+      await own.close();
+      expect(readdirSync(join(dataDir, "sandboxes"))).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
