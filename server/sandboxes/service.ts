@@ -175,10 +175,8 @@ export function createSandboxService(options: {
       try {
         record = store.create(user, name, eager, warmId);
       } finally {
-        if (warmId && !record)
-          void control
-            .destroy(warmSpec(warmId, options.limits))
-            .then(() => options.pool?.adopted(warmId));
+        // Nothing ran in it yet: it goes back untouched.
+        if (warmId && !record) options.pool?.giveBack(warmId);
       }
       if (!record) {
         throw new ServerError(
@@ -186,16 +184,17 @@ export function createSandboxService(options: {
           `you already have a sandbox named '${name}'; pick another name or use it`,
         );
       }
-      options.resources.put(record.id, resources);
-      idle.add(record.id, request.idleTimeoutMs ?? options.idleTimeoutMs ?? defaultIdleTimeoutMs);
-      if (warmId) options.pool?.adopted(warmId);
       try {
+        options.resources.put(record.id, resources);
+        idle.add(record.id, request.idleTimeoutMs ?? options.idleTimeoutMs ?? defaultIdleTimeoutMs);
         // In the same tick as the record (for a synchronous backend), so no destroy can run in between.
         // A warm environment's storage and uid exist already.
-        if (!warmId) await control.create(specOf(record));
+        if (warmId) options.pool?.adopted(warmId);
+        else await control.create(specOf(record));
       } catch (error) {
         idle.remove(record.id);
         options.resources.remove(record.id);
+        if (warmId) await control.destroy(specOf(record)).catch(() => {});
         store.remove(record.id);
         throw error;
       }
@@ -283,9 +282,4 @@ export function createSandboxService(options: {
     },
   };
   return this_;
-}
-
-/** The spec of a warm environment not yet a sandbox's. */
-function warmSpec(id: string, limits: SandboxLimits): SandboxSpec {
-  return { id, name: `warm-${id.slice(0, 8)}`, user: "", limits };
 }

@@ -44,6 +44,8 @@ export interface WarmPoolOptions {
 export interface WarmPool {
   /** The id of a ready environment, no longer in the pool; undefined when none is ready. */
   take(): string | undefined;
+  /** Returns a taken environment nobody used (its create failed). */
+  giveBack(id: string): void;
   /** Marks a taken id as now a sandbox's (its record exists). */
   adopted(id: string): void;
   /** How many environments are ready. */
@@ -169,6 +171,10 @@ export function createWarmPool(options: WarmPoolOptions): WarmPool {
       }
       if (options.size > 0) fill();
       return undefined;
+    },
+    giveBack(id) {
+      if (!closed && ready.size < options.size && control.status(id) === "running") ready.add(id);
+      else void discard(id);
     },
     adopted: (id) => store.remove(id),
     get ready() {

@@ -58,13 +58,16 @@ describe("warm pool", () => {
     const b = pool.take();
     expect(a).toBeDefined();
     expect(b).not.toBe(a);
+    // An environment whose create failed goes back untouched, and out again.
+    pool.giveBack(b!);
+    expect([pool.take(), pool.take()]).toContain(b);
     pool.adopted(a!);
     expect(fake.stored.has(a!)).toBe(false);
     await pool.filled();
     expect(pool.ready).toBe(3);
     await pool.close();
     expect(pool.ready).toBe(0);
-    expect(fake.running.size).toBe(2); // only the two taken ones are left, now sandboxes
+    expect(fake.running.size).toBe(3); // only the three taken ones are left, now sandboxes
   });
 
   it("prepares nothing while the host is busy", async () => {
