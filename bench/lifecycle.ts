@@ -59,6 +59,14 @@ try {
     resume.push(performance.now() - started);
   }
   console.log(`first bash after an idle stop (resume):   ${summary(resume)}`);
+  // For scale on a busy machine: a bash on a sandbox that already runs.
+  const plain: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    const started = performance.now();
+    await sleeper.bash("true");
+    plain.push(performance.now() - started);
+  }
+  console.log(`bash on a running sandbox (for scale):   ${summary(plain)}`);
   await sleeper.destroySandbox();
 } finally {
   await pooled.close();
