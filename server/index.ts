@@ -20,7 +20,9 @@ import { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./op
 import { backendFactoryOf, defaultBackendKind } from "./sandbox/backends.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
+import { resourcesOf } from "./sandboxes/resources.ts";
 import { createSandboxService } from "./sandboxes/service.ts";
+import { createWarmPool, loadHoldOff } from "./sandboxes/warm-pool.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import {
@@ -31,8 +33,11 @@ import {
 } from "./store/host-uids.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
+import { createSandboxActivityStore } from "./store/sandbox-activity.ts";
+import { createSandboxResourceStore } from "./store/sandbox-resources.ts";
 import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
+import { createWarmPoolStore } from "./store/warm-pool.ts";
 import { pdfParserUids } from "./tools/pdf.ts";
 
 const version = (
@@ -121,17 +126,36 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
+  const limits = { ...defaultLimits, ...options.limits };
+  const sandboxStore = createSandboxStore(db);
+  const pool = createWarmPool({
+    size: options.warmPool ?? 2,
+    control: manager,
+    store: createWarmPoolStore(db),
+    limits,
+    isTaken: (id) => sandboxStore.has(id),
+    holdOff: loadHoldOff(options.warmPoolLoadLimit ?? 1),
+    log,
+  });
   const sandboxes = createSandboxService({
-    store: createSandboxStore(db),
+    store: sandboxStore,
     sessions: sessionStore,
     control: manager,
-    limits: { ...defaultLimits, ...options.limits },
+    limits,
+    activity: createSandboxActivityStore(db),
+    resources: createSandboxResourceStore(db),
+    maxResources: { ...resourcesOf(limits), ...options.maxResources },
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    ...(options.idleClock ? { idleClock: options.idleClock } : {}),
+    pool,
     maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
     ...(options.createRate ? { createRate: options.createRate } : {}),
     log,
   });
   // Destroys a crash cut short are finished before anyone can call.
   await sandboxes.recover();
+  // Environments a stop left behind go before new ones are prepared.
+  await pool.start();
   const sessions = createToolSessions({
     store: sessionStore,
     sandboxes,
@@ -191,9 +215,12 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       return key;
     },
     sweepSessions: () => sessions.sweep(),
+    sweepIdle: () => sandboxes.sweepIdle(),
+    warmPoolFilled: () => pool.filled(),
     close() {
       closing ??= (async () => {
         sessions.close();
+        sandboxes.close();
         clearInterval(reserveTimer);
         await reaper.close();
         await new Promise<void>((done) => {
@@ -201,6 +228,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
           // Long polls and heartbeat streams would hold the close open: cut them.
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await pool.close();
         await manager.stopAll();
         // Unmounts the sandboxes' disk images; the next start mounts them again.
         await backend.close?.();

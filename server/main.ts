@@ -11,6 +11,12 @@
 import { parseArgs } from "node:util";
 import { adminCommandNames, runAdminCommand } from "./admin-commands.ts";
 import { createLuminaServer } from "./index.ts";
+import {
+  lifecycleFlags,
+  lifecycleHelp,
+  lifecycleOptions,
+  lifecycleUsage,
+} from "./lifecycle-options.ts";
 import { backendFactories, defaultBackendKind } from "./sandbox/backends.ts";
 import { hostUidBlockSize } from "./store/host-uids.ts";
 
@@ -21,6 +27,7 @@ const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation ${[...backendFactories.keys()].join("|")}]
                      [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+                     ${lifecycleUsage}
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -38,6 +45,7 @@ Stops every sandbox on SIGTERM or SIGINT.
   --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
   --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
                          (cgroup v1 or v2); without it a missing limit is one warning at start.
+${lifecycleHelp}
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
@@ -103,6 +111,12 @@ async function main(): Promise<void> {
     fail(`--isolation must be ${kinds}\n${usage}`);
   }
 
+  let lifecycle: ReturnType<typeof lifecycleOptions> = {};
+  try {
+    lifecycle = lifecycleOptions(values);
+  } catch (error) {
+    fail(`${(error as Error).message}\n${usage}`);
+  }
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
   // The backend's preflight refuses the start (exit 1, saying what to install) or warns.
   const server = await createLuminaServer({
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
+    ...lifecycle,
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
@@ -154,6 +169,7 @@ function parseOptions() {
       "no-disk-quota": { type: "boolean" },
       // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
       "require-limits": { type: "boolean" },
+      ...lifecycleFlags,
     },
   });
 }

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import type { SandboxLimits } from "./sandbox/backend.ts";
 import type { CgroupDriver } from "./sandbox/cgroup.ts";
 import type { RateLimitOptions } from "./sandboxes/rate-limit.ts";
+import type { ResourceMaxima } from "./sandboxes/resources.ts";
 
 /** Options of `createLuminaServer`. */
 export interface LuminaServerOptions {
@@ -111,6 +112,25 @@ export interface LuminaServerOptions {
   requireLimits?: boolean;
   /** How sandboxes get their cgroups (tests; unusual hosts). @default probed from /proc/self/mountinfo */
   cgroups?: CgroupDriver;
+  /**
+   * The idle time after which a sandbox stops unless it was created with its own `idle_timeout`,
+   * in ms (0: never; else at least 1000). @default 1800000 (30 minutes)
+   */
+  idleTimeoutMs?: number;
+  /** The clock of idle stop, in ms (tests pass idle time with it). @default Date.now */
+  idleClock?: () => number;
+  /**
+   * The most a sandbox may ask for in `resources` (cpus in cores, memory and disk in MiB).
+   * @default what `limits` give every sandbox
+   */
+  maxResources?: Partial<ResourceMaxima>;
+  /** How many prepared environments to keep for eager creates (0: none). @default 2 */
+  warmPool?: number;
+  /**
+   * The warm pool prepares nothing while the one-minute load average per core is at least
+   * this (tests pass Infinity). @default 1
+   */
+  warmPoolLoadLimit?: number;
 }
 
 /** A running server. */
@@ -124,6 +144,10 @@ export interface LuminaServer {
   addUserKey(user: string): string;
   /** Expires idle tool sessions now, as the timer would (tests pair it with `sessionClock`). */
   sweepSessions(): Promise<void>;
+  /** Stops every sandbox idle past its timeout now, as the timer would (tests pair it with `idleClock`). */
+  sweepIdle(): Promise<void>;
+  /** Resolves once the warm pool is full, or cannot fill now (benchmarks, tests). */
+  warmPoolFilled(): Promise<void>;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }

@@ -52,6 +52,7 @@ export type {
 export type {
   SandboxInfo,
   SandboxLease,
+  SandboxResources,
   SandboxStatus,
 } from "./protocol/sandboxes.ts";
 export type {

@@ -10,7 +10,16 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
 
   app.post("/v1/sandboxes", async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
-    const record = await sandboxes.create(c.get("user"), body.name, body.eager ?? true);
+    const { resources } = body;
+    const record = await sandboxes.create(c.get("user"), body.name, {
+      eager: body.eager ?? true,
+      idleTimeoutMs: body.idle_timeout,
+      resources: resources && {
+        cpus: resources.cpus,
+        memoryMb: resources.memory_mb,
+        diskMb: resources.disk_mb,
+      },
+    });
     // The lease says where the sandbox runs; it never names host paths or uids.
     return c.json(
       { sandbox: sandboxes.view(record), lease: { backend: services.backendKind } },

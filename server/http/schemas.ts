@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { ServerError } from "../errors.ts";
-import { body, flag, text } from "../tools/bodies.ts";
+import { body, flag, int, text } from "../tools/bodies.ts";
 
 export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
 
@@ -21,6 +21,23 @@ export const createSandboxBody = body({
     ),
   ),
   eager: v.optional(flag),
+  // CONTRACT §12: 0 never stops; below 1 s the sweep could not honour it.
+  idle_timeout: v.optional(
+    v.union(
+      [v.literal(0), int(1000, 2 ** 31)],
+      "must be 0 (never stop) or a whole number of milliseconds from 1000 up",
+    ),
+  ),
+  // The server's maxima are checked by the service, which knows them.
+  resources: v.optional(
+    body({
+      cpus: v.optional(
+        v.pipe(v.number("must be a number"), v.minValue(0.01, "must be at least 0.01")),
+      ),
+      memory_mb: v.optional(int(16)),
+      disk_mb: v.optional(int(16)),
+    }),
+  ),
 });
 
 /** Validates a parsed body, throwing a 400 that names the first offending field. */

@@ -3,7 +3,7 @@
  *
  * Spawn chain (root server → sandbox): `bash` (as root, minimal env: puts itself in the
  * sandbox's cgroups, closes every inherited descriptor but stdio and the args pipe) → `prlimit`
- * (processes, file size) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
+ * (processes, file size) → `taskset` (the CPUs `nproc` shows, when limited) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
  * `bwrap --args 3` (reads its options from fd 3 and closes it) → the agent
  * (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
  *
@@ -25,6 +25,7 @@ import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.t
 import { resolveBubblewrap } from "./bubblewrap-preflight.ts";
 import { type CgroupDriver, checkCgroupLimits, createSandboxCgroups } from "./cgroup.ts";
 import { detectCgroupDriver } from "./cgroup-probe.ts";
+import { cpuListOf } from "./cpu-affinity.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
@@ -195,6 +196,9 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
         .map((arg) => `${arg}\0`)
         .join("");
       const { maxProcesses, maxFileSize } = spec.limits;
+      // `nproc` inside shows the sandbox's share of the CPUs (the quota is what binds).
+      const cpuList = cpuListOf(spec.limits.maxCpus, spec.id);
+      const affinity = cpuList ? ["/usr/bin/taskset", "-c", cpuList] : [];
       const child = await spawnChild(
         "/usr/bin/bash",
         [
@@ -210,6 +214,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
           `--fsize=${maxFileSize}:${maxFileSize}`,
           "--core=0:0",
           "--",
+          ...affinity,
           "/usr/bin/setpriv",
           `--reuid=${spec.hostUid}`,
           `--regid=${spec.hostUid}`,

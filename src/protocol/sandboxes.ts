@@ -7,6 +7,16 @@ export type SandboxStatus = "starting" | "running" | "stopped";
 /** The server's details of a sandbox lease, keys in camelCase; their fields depend on the server. */
 export type SandboxLease = Readonly<Record<string, unknown>>;
 
+/** What a sandbox may use (CONTRACT §12). */
+export interface SandboxResources {
+  /** CPU time in cores (fractions allowed); 0: no CPU limit. */
+  cpus: number;
+  /** Memory of all its processes together, in MiB. */
+  memoryMb: number;
+  /** The size of `/home/user`, in MiB; 0: no disk quota. */
+  diskMb: number;
+}
+
 /** A sandbox as the server describes it. */
 export interface SandboxInfo {
   /** The sandbox name. */
@@ -15,6 +25,12 @@ export interface SandboxInfo {
   status: SandboxStatus;
   /** When it was created, as the server wrote it (ISO 8601). */
   createdAt: string;
+  /** Idle time in ms after which it stops (its next tool call starts it again); 0: never. */
+  idleTimeout?: number | undefined;
+  /** When it was last used: a request for it, or a background command still running (ISO 8601). */
+  lastActivityAt?: string | undefined;
+  /** What it may use. */
+  resources?: SandboxResources | undefined;
   /** The lease, which `createSandbox` returns when the server sends one. */
   lease?: SandboxLease;
 }
@@ -23,6 +39,9 @@ const sandbox = v.object({
   name: v.string(),
   status: v.picklist(["starting", "running", "stopped"]),
   created_at: v.string(),
+  idle_timeout: v.optional(v.number()),
+  last_activity_at: v.optional(v.string()),
+  resources: v.optional(v.object({ cpus: v.number(), memory_mb: v.number(), disk_mb: v.number() })),
 });
 
 // The lease is opaque: any object is kept, anything else dropped.

@@ -1,6 +1,7 @@
 import { ownFields } from "../internal/options.ts";
 import {
   type SandboxInfo,
+  type SandboxResources,
   toCreatedSandbox,
   toSandbox,
   toSandboxList,
@@ -14,6 +15,14 @@ export interface CreateSandboxOptions extends CallOptions {
    * @default true
    */
   eager?: boolean | undefined;
+  /**
+   * Idle time in ms after which the sandbox stops: its processes end, `/home/user` stays, and the
+   * next tool call starts it again. 0: never; otherwise at least 1000.
+   * @default the server's (30 minutes on the reference server)
+   */
+  idleTimeout?: number | undefined;
+  /** What the sandbox may use, each at most the server's maximum. @default the server's limits */
+  resources?: Partial<SandboxResources> | undefined;
 }
 
 /** The sandbox lifecycle methods of a client; each takes the call options `{ signal, requestTimeout }`. */
@@ -42,7 +51,21 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
     };
   return {
     createSandbox: async (options = {}) => {
-      const body = { name: sandbox, ...ownFields("createSandbox", options, ["eager"]) };
+      const {
+        eager,
+        idleTimeout,
+        resources: r,
+      } = ownFields("createSandbox", options, [
+        "eager",
+        "idleTimeout",
+        "resources",
+      ]) as CreateSandboxOptions;
+      const body = {
+        name: sandbox,
+        eager,
+        idle_timeout: idleTimeout,
+        resources: r && { cpus: r.cpus, memory_mb: r.memoryMb, disk_mb: r.diskMb },
+      };
       return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },
     getSandbox: plain("getSandbox", { method: "GET", path, idempotent: true, parse: toSandbox }),

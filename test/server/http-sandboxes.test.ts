@@ -67,7 +67,18 @@ describe("sandbox lifecycle", () => {
     const wire = (raw.json as { sandboxes: { name: string }[] }).sandboxes.find(
       (s) => s.name === name,
     );
-    expect(wire).toEqual({ name, status: "stopped", created_at: expect.any(String) });
+    expect(wire).toEqual({
+      name,
+      status: "stopped",
+      created_at: expect.any(String),
+      idle_timeout: 1_800_000,
+      last_activity_at: expect.any(String),
+      resources: {
+        cpus: expect.any(Number),
+        memory_mb: expect.any(Number),
+        disk_mb: expect.any(Number),
+      },
+    });
   });
 
   it("restarts: keeps /home/user, drops everything else and every process", async () => {

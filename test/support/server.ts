@@ -26,6 +26,10 @@ export interface TestServer {
   addUser(name: string): string;
   /** Expires idle tool sessions now (with `sessionClock`, idle time passes without sleeping). */
   sweepSessions(): Promise<void>;
+  /** Stops every sandbox idle past its timeout now (with `idleClock`, without sleeping). */
+  sweepIdle(): Promise<void>;
+  /** Resolves once the warm pool is full (or cannot fill now). */
+  warmPoolFilled(): Promise<void>;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
@@ -53,6 +57,9 @@ export async function startTestServer(testOptions: TestServerOptions = {}): Prom
       log: () => {},
       // Suites create sandboxes in bursts; the create rate limit has its own test.
       createRate: { burst: 1000, perSecond: 1000 },
+      // Prepared environments would add load to every suite; the warm pool's tests turn it on.
+      warmPool: 0,
+      warmPoolLoadLimit: Number.POSITIVE_INFINITY,
       ...options,
       dataDir,
       host: "127.0.0.1",
@@ -69,6 +76,8 @@ export async function startTestServer(testOptions: TestServerOptions = {}): Prom
     dataDir,
     addUser: (name) => server.addUserKey(name),
     sweepSessions: () => server.sweepSessions(),
+    sweepIdle: () => server.sweepIdle(),
+    warmPoolFilled: () => server.warmPoolFilled(),
     async restart() {
       await server.close();
       server = await start();
