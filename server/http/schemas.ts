@@ -4,7 +4,8 @@
  */
 import * as v from "valibot";
 import { ServerError } from "../errors.ts";
-import { body, flag, text } from "../tools/bodies.ts";
+import { maxPreviewTtlMs } from "../previews/service.ts";
+import { body, flag, int, text } from "../tools/bodies.ts";
 
 export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
 
@@ -21,6 +22,15 @@ export const createSandboxBody = body({
     ),
   ),
   eager: v.optional(flag),
+});
+
+/** A TCP port number. */
+export const portNumber = int(1, 65535);
+
+/** `POST /v1/sandboxes/{name}/ports` (CONTRACT §10). */
+export const exposePortBody = body({
+  port: portNumber,
+  ttl_ms: v.optional(int(1, maxPreviewTtlMs)),
 });
 
 /** Validates a parsed body, throwing a 400 that names the first offending field. */
