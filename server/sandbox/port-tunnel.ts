@@ -18,6 +18,8 @@ import type { SandboxRuntime } from "./backend.ts";
 /** How long the agent may take to dial back once asked. */
 const dialBackMs = 10_000;
 const keyBytes = 16;
+/** Connections without a key yet beyond those awaited: a sandbox cannot pile up the server's descriptors. */
+const spareUnclaimed = 4;
 
 /** The tunnel of one running sandbox. */
 export interface PortTunnel {
@@ -58,6 +60,7 @@ function readKey(socket: Socket): Promise<string> {
         }
         socket.off("readable", onReadable);
         socket.off("end", fail);
+        socket.off("close", fail);
         // What follows the key is already the port's first bytes: put them back.
         if (end + 1 < chunk.length) socket.unshift(chunk.subarray(end + 1));
         return resolve(text + chunk.subarray(0, end).toString("latin1"));
@@ -66,10 +69,13 @@ function readKey(socket: Socket): Promise<string> {
     const fail = () => {
       socket.off("readable", onReadable);
       socket.off("end", fail);
+      socket.off("close", fail);
       reject(new Error("not a tunnel connection"));
     };
     socket.on("readable", onReadable);
+    // Ended, or cut by the server's timer: either way no key will come.
     socket.once("end", fail);
+    socket.once("close", fail);
   });
 }
 
@@ -80,22 +86,29 @@ export async function openPortTunnel(options: PortTunnelOptions = {}): Promise<P
   const socketPath = join(hostDir, "tunnel.sock");
   const insidePath = join(options.insideDir ?? hostDir, "tunnel.sock");
   const waiting = new Map<string, (socket: Socket) => void>();
+  let unclaimed = 0;
   const server: Server = createServer((socket) => {
     socket.on("error", () => {});
+    if (unclaimed >= waiting.size + spareUnclaimed) return void socket.destroy();
+    unclaimed += 1;
     const timer = setTimeout(() => socket.destroy(), dialBackMs);
-    readKey(socket).then(
-      (key) => {
-        clearTimeout(timer);
-        const take = waiting.get(key);
-        if (!take) return void socket.destroy();
-        waiting.delete(key);
-        take(socket);
-      },
-      () => {
-        clearTimeout(timer);
-        socket.destroy();
-      },
-    );
+    readKey(socket)
+      .finally(() => {
+        unclaimed -= 1;
+      })
+      .then(
+        (key) => {
+          clearTimeout(timer);
+          const take = waiting.get(key);
+          if (!take) return void socket.destroy();
+          waiting.delete(key);
+          take(socket);
+        },
+        () => {
+          clearTimeout(timer);
+          socket.destroy();
+        },
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
