@@ -131,7 +131,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
-  const previewDomain = options.previewDomain ?? "localhost";
+  const previewDomain = (options.previewDomain ?? "localhost").toLowerCase();
   let previewOrigin: PreviewOrigin | undefined;
   const previews = createPreviewService({
     store: createPreviewStore(db),

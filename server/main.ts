@@ -4,6 +4,7 @@
  *
  *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
  *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+ *                 [--preview-domain localhost]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -24,6 +25,7 @@ const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
                      [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+                     [--preview-domain localhost]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -41,6 +43,10 @@ Stops every sandbox on SIGTERM or SIGINT.
   --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
   --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
                          (cgroup v1 or v2); without it a missing limit is one warning at start.
+  --preview-domain <name>
+                         preview URLs are http://{port}-{token}.<name>:{server port}/ (default
+                         localhost, which browsers and curl resolve to loopback); give a name whose
+                         every subdomain resolves to this server (a wildcard DNS record).
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
@@ -109,6 +115,10 @@ async function main(): Promise<void> {
       );
     }
   }
+  const previewDomain = values["preview-domain"] ?? "localhost";
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(previewDomain)) {
+    fail(`--preview-domain must be a host name such as preview.example.com\n${usage}`);
+  }
   const isolation = values.isolation ?? "bubblewrap";
   if (!backendFactories.has(isolation)) {
     const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
+    previewDomain,
     ...(bwrapPath ? { bwrapPath } : {}),
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
@@ -178,6 +189,7 @@ function parseOptions() {
       data: { type: "string" },
       isolation: { type: "string" },
       "host-uid-base": { type: "string" },
+      "preview-domain": { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-disk-quota": { type: "boolean" },
       // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
