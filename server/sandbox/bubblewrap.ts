@@ -41,7 +41,7 @@ import {
 /** Where the agent bundle appears inside every sandbox. */
 export const agentPathInside = "/opt/lumina/agent.mjs";
 /** Where the port tunnel's directory (server/sandbox/port-tunnel.ts) appears inside, read-only. */
-export const tunnelDirInside = "/run/lumina";
+export const tunnelDirInside = "/run/lumina/ports";
 
 /** Options of the bubblewrap backend. */
 export interface BubblewrapOptions extends HostPlacement {
