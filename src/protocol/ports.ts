@@ -26,8 +26,8 @@ export const portAnswers: Readonly<Record<"one" | "list", v.GenericSchema>> = { 
 
 /** Validates and maps the answer of `POST /v1/sandboxes/{name}/ports`. */
 export const toPort = (body: unknown): PortInfo =>
-  parseAnswer<PortInfo, typeof port>(port, body, "expose port");
+  parseAnswer<PortInfo, typeof port>(port, body, "port");
 
 /** Validates and maps the answer of `GET /v1/sandboxes/{name}/ports`. */
 export const toPortList = (body: unknown): PortInfo[] =>
-  parseAnswer<{ ports: PortInfo[] }, typeof list>(list, body, "list ports").ports;
+  parseAnswer<{ ports: PortInfo[] }, typeof list>(list, body, "ports").ports;

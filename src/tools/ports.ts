@@ -37,26 +37,17 @@ export interface PortMethods {
 export function createPortMethods(request: Requester, sandbox: string): PortMethods {
   const path = `/${encodeURIComponent(sandbox)}/ports`;
   return {
-    exposePort: async (port, options = {}) =>
-      request(
-        {
-          method: "POST",
-          path,
-          body: { port, ttlMs: ownFields("exposePort", options, ["ttl"])["ttl"] },
-          parse: toPort,
-        },
-        options,
-      ),
+    exposePort: async (port, options = {}) => {
+      const { ttl } = ownFields("exposePort", options, ["ttl"]);
+      return request({ method: "POST", path, body: { port, ttlMs: ttl }, parse: toPort }, options);
+    },
     listPorts: async (options = {}) => {
       ownFields("listPorts", options);
       return request({ method: "GET", path, idempotent: true, parse: toPortList }, options);
     },
     closePort: async (port, options = {}) => {
       ownFields("closePort", options);
-      return request(
-        { method: "DELETE", path: `${path}/${port}`, parse: () => undefined },
-        options,
-      );
+      return request({ method: "DELETE", path: `${path}/${port}`, parse: () => {} }, options);
     },
   };
 }
