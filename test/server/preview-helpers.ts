@@ -20,7 +20,7 @@ export async function startApp(client: LuminaClient, port: number): Promise<void
   await client.bash(`node preview-app.mjs ${port}`, { runInBackground: true });
   // Bounded: 200 looks 50 ms apart for the ready file the app writes once it listens.
   const ready = await client.bash(
-    `for i in $(seq 200); do [ -f /tmp/ready-${port} ] && exit 0; sleep 0.05; done; exit 1`,
+    `for i in $(seq 200); do [ -f /tmp/ready-${port} ] && break; sleep 0.05; done; [ -f /tmp/ready-${port} ]`,
   );
   if (ready.exitCode !== 0) throw new Error(`the test app did not listen on port ${port}`);
 }
