@@ -15,8 +15,8 @@ import { ServerError } from "../errors.ts";
 import { portClosedCode } from "../shared/port-protocol.ts";
 import type { SandboxRuntime } from "./backend.ts";
 
-/** How long the agent may take to dial back once asked. */
-const dialBackMs = 10_000;
+/** How long the agent may take to dial back once asked, and to send its key. */
+const defaultDialBackMs = 10_000;
 const keyBytes = 16;
 /** Connections without a key yet beyond those awaited: a sandbox cannot pile up the server's descriptors. */
 const spareUnclaimed = 4;
@@ -37,6 +37,8 @@ export interface PortTunnelOptions {
   insideDir?: string;
   /** The host uid that may connect (the sandbox's); the server's own user when absent. */
   ownerUid?: number;
+  /** How long the agent may take to dial back, and a connection to send its key. @default 10000 */
+  dialBackMs?: number;
 }
 
 /** Why a port could not be reached: nothing listens, or the sandbox did not answer in time. */
@@ -85,6 +87,7 @@ export async function openPortTunnel(options: PortTunnelOptions = {}): Promise<P
   const hostDir = await mkdtemp(join(tmpdir(), "lumina-ports-"));
   const socketPath = join(hostDir, "tunnel.sock");
   const insidePath = join(options.insideDir ?? hostDir, "tunnel.sock");
+  const dialBackMs = options.dialBackMs ?? defaultDialBackMs;
   const waiting = new Map<string, (socket: Socket) => void>();
   let unclaimed = 0;
   const server: Server = createServer((socket) => {
