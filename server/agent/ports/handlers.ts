@@ -32,7 +32,8 @@ function open(options: NetConnectOpts): Promise<Socket> {
 async function connectInside(port: number): Promise<{ socket: Socket; address: string }> {
   for (const address of candidateAddresses()) {
     try {
-      return { socket: await open({ port, host: address }), address };
+      // Small request writes go out at once: nothing waits on Nagle inside the sandbox either.
+      return { socket: await open({ port, host: address, noDelay: true }), address };
     } catch {
       // Refused or unreachable here: try the next address.
     }
