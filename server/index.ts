@@ -6,22 +6,32 @@
 export { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
 
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
 import { startRemovedUserReaper } from "./auth/removed-users.ts";
 import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
+import { createPreviewProxy } from "./http/preview-proxy.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
+import { createPreviewService, type PreviewOrigin } from "./previews/service.ts";
+import { createPreviewStore } from "./previews/store.ts";
 import { backendFactoryOf, defaultBackendKind } from "./sandbox/backends.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { resourcesOf } from "./sandboxes/resources.ts";
-import { createSandboxService } from "./sandboxes/service.ts";
+import { createSandboxService, type SandboxService } from "./sandboxes/service.ts";
 import { createWarmPool, loadHoldOff } from "./sandboxes/warm-pool.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
@@ -137,21 +147,31 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     holdOff: loadHoldOff(options.warmPoolLoadLimit ?? 1),
     log,
   });
-  const sandboxes = createSandboxService({
-    store: sandboxStore,
-    sessions: sessionStore,
-    control: manager,
-    limits,
-    activity: createSandboxActivityStore(db),
-    resources: createSandboxResourceStore(db),
-    maxResources: { ...resourcesOf(limits), ...options.maxResources },
-    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-    ...(options.idleClock ? { idleClock: options.idleClock } : {}),
-    pool,
-    maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
-    ...(options.createRate ? { createRate: options.createRate } : {}),
-    log,
+  const previewDomain = (options.previewDomain ?? "localhost").toLowerCase();
+  let previewOrigin: PreviewOrigin | undefined;
+  const previews = createPreviewService({
+    store: createPreviewStore(db),
+    origin: () => previewOrigin ?? { domain: previewDomain, port: 0 },
+    ...(options.previewClock ? { now: options.previewClock } : {}),
   });
+  const sandboxes = withPreviewRevocation(
+    createSandboxService({
+      store: sandboxStore,
+      sessions: sessionStore,
+      control: manager,
+      limits,
+      activity: createSandboxActivityStore(db),
+      resources: createSandboxResourceStore(db),
+      maxResources: { ...resourcesOf(limits), ...options.maxResources },
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.idleClock ? { idleClock: options.idleClock } : {}),
+      pool,
+      maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
+      ...(options.createRate ? { createRate: options.createRate } : {}),
+      log,
+    }),
+    previews.revokeSandbox,
+  );
   // Destroys a crash cut short are finished before anyone can call.
   await sandboxes.recover();
   // Environments a stop left behind go before new ones are prepared.
@@ -171,6 +191,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     version,
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
     sandboxes,
+    previews,
     sessions,
     reads: createReadRecordStore(db),
     backendKind: backend.kind,
@@ -184,6 +205,18 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     log,
   });
 
+  // Previews are dispatched before the app: they carry no Lumina credentials and never reach it.
+  const previewProxy = createPreviewProxy({
+    previews,
+    runtimeOf: (preview) => sandboxes.runningRuntime(preview.sandboxId, preview.user),
+    previewDomain,
+    log,
+  });
+  const createPreviewingServer = (serverOptions: ServerOptions, app: RequestListener) =>
+    createServer(serverOptions, (req, res) => {
+      if (!previewProxy.handleRequest(req, res)) void app(req, res);
+    });
+
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const started = serve(
@@ -192,16 +225,25 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
         hostname: host,
         port: options.port ?? 8080,
         serverOptions: serverOptionsOf(connectionLimits),
+        createServer: createPreviewingServer as typeof createServer,
       },
       () => resolveServer(started),
     );
     started.once("error", reject);
   });
   connections.attach(server as Server);
+  // The API has no WebSocket route: an upgrade is a preview's or nobody's.
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    if (!previewProxy.handleUpgrade(req, socket, head)) socket.destroy();
+  });
   // After listening, an error is a failed accept (EMFILE): that one connection is lost, not the server.
   server.on("error", (error: Error) => log(`lumina: HTTP server: ${error.message}`));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  previewOrigin = { domain: previewDomain, port };
 
   let closing: Promise<void> | undefined;
   const result: LuminaServer = {
@@ -227,6 +269,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
           server.close(() => done());
           // Long polls and heartbeat streams would hold the close open: cut them.
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          for (const socket of upgraded) socket.destroy();
         });
         await pool.close();
         await manager.stopAll();
@@ -239,4 +282,22 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   if (adminKey) result.adminKey = adminKey;
   return result;
+}
+
+/** The service with every preview of a sandbox revoked when it restarts or is destroyed. */
+function withPreviewRevocation(
+  service: SandboxService,
+  revoke: (sandboxId: string) => void,
+): SandboxService {
+  return {
+    ...service,
+    async restart(record) {
+      revoke(record.id);
+      await service.restart(record);
+    },
+    async destroy(record) {
+      revoke(record.id);
+      await service.destroy(record);
+    },
+  };
 }

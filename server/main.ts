@@ -4,6 +4,7 @@
  *
  *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation <backend>]
  *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+ *                 [--preview-domain localhost]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
@@ -28,6 +29,7 @@ const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation ${[...backendFactories.keys()].join("|")}]
                      [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
                      ${lifecycleUsage}
+                     [--preview-domain localhost]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -46,6 +48,10 @@ Stops every sandbox on SIGTERM or SIGINT.
   --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
                          (cgroup v1 or v2); without it a missing limit is one warning at start.
 ${lifecycleHelp}
+  --preview-domain <name>
+                         preview URLs are http://{port}-{token}.<name>:{server port}/ (default
+                         localhost, which browsers and curl resolve to loopback); give a name whose
+                         every subdomain resolves to this server (a wildcard DNS record).
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
@@ -105,6 +111,10 @@ async function main(): Promise<void> {
       );
     }
   }
+  const previewDomain = values["preview-domain"] ?? "localhost";
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(previewDomain)) {
+    fail(`--preview-domain must be a host name such as preview.example.com\n${usage}`);
+  }
   const isolation = values.isolation ?? defaultBackendKind;
   if (!backendFactories.has(isolation)) {
     const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
     ...lifecycle,
+    previewDomain,
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
@@ -165,6 +176,7 @@ function parseOptions() {
       data: { type: "string" },
       isolation: { type: "string" },
       "host-uid-base": { type: "string" },
+      "preview-domain": { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-disk-quota": { type: "boolean" },
       // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.

@@ -37,6 +37,14 @@ export interface LuminaServerOptions {
   sessionIdleMs?: number;
   /** The clock of tool session expiry, in ms (tests pass idle time with it). @default Date.now */
   sessionClock?: () => number;
+  /**
+   * The domain of preview URLs' host-name form, `{port}-{token}.{previewDomain}`: a name whose
+   * every subdomain resolves to this server. @default "localhost" (browsers and curl resolve
+   * `*.localhost` to loopback)
+   */
+  previewDomain?: string;
+  /** The clock of preview expiry, in ms (tests pass time with it). @default Date.now */
+  previewClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */

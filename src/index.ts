@@ -49,6 +49,7 @@ export type {
   TextFileResult,
   WriteResult,
 } from "./protocol/files.ts";
+export type { PortInfo } from "./protocol/ports.ts";
 export type {
   SandboxInfo,
   SandboxLease,
@@ -75,6 +76,7 @@ export type {
   KillBashOptions,
 } from "./tools/bash.ts";
 export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
+export type { ExposePortOptions, PortMethods } from "./tools/ports.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
 export {

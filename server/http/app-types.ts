@@ -1,6 +1,7 @@
 /** What the HTTP layer is built from. */
 
 import type { Authenticator } from "../auth/authenticate.ts";
+import type { PreviewService } from "../previews/service.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
 import type { ReadRecordStore } from "../store/sessions.ts";
@@ -16,6 +17,7 @@ export interface AppServices {
   version: string;
   authenticator: Authenticator;
   sandboxes: SandboxService;
+  previews: PreviewService;
   sessions: ToolSessions;
   reads: ReadRecordStore;
   /** The backend kind shown in a lease (`bubblewrap`, `none`). */

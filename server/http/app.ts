@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { errorResponse, toWireError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { addPortRoutes } from "./port-routes.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
@@ -19,6 +20,8 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/ports\/?$/, ["GET", "HEAD", "POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/ports\/[^/]+\/?$/, ["DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
 ];
 
@@ -65,6 +68,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("/v1/sandboxes", authenticate);
   app.use("/v1/sandboxes/*", authenticate);
   addSandboxRoutes(app, services);
+  addPortRoutes(app, services);
   addToolRoutes(app, services);
 
   app.notFound((c) => {

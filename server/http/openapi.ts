@@ -7,11 +7,18 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { bashAnswers } from "../../src/protocol/bash.ts";
 import { fileAnswers } from "../../src/protocol/files.ts";
+import { portAnswers } from "../../src/protocol/ports.ts";
 import { sandboxAnswers } from "../../src/protocol/sandboxes.ts";
 import { searchAnswers } from "../../src/protocol/search.ts";
 import { sessionIdShape } from "../sessions/tool-sessions.ts";
 import { requestIdHeader } from "./request-id.ts";
-import { createSandboxBody, sandboxNamePattern, type ToolName, toolBodies } from "./schemas.ts";
+import {
+  createSandboxBody,
+  exposePortBody,
+  sandboxNamePattern,
+  type ToolName,
+  toolBodies,
+} from "./schemas.ts";
 
 /** An OpenAPI document: plain JSON. */
 export type OpenApiDocument = Record<string, unknown>;
@@ -78,6 +85,9 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     CreatedSandbox: jsonSchema(sandboxAnswers.created),
     SandboxAnswer: jsonSchema(sandboxAnswers.one),
     SandboxList: jsonSchema(sandboxAnswers.list),
+    ExposePortBody: jsonSchema(exposePortBody),
+    Port: jsonSchema(portAnswers.one),
+    PortList: jsonSchema(portAnswers.list),
     OpenApiDocument: { type: "object", description: "This document." },
   };
   const paths: Record<string, unknown> = {
@@ -119,6 +129,24 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       parameters: [ref("parameters", "SandboxName")],
       post: operation("restartSandbox", "End every process; /home/user is kept", {
         "200": answer("The sandbox", "SandboxAnswer"),
+      }),
+    },
+    "/v1/sandboxes/{name}/ports": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation(
+        "exposePort",
+        "Expose a port of the sandbox: preview URLs that reach it without credentials until expires_at",
+        { "201": answer("The port and its preview URLs", "Port") },
+        body("ExposePortBody"),
+      ),
+      get: operation("listPorts", "The sandbox's exposed ports that have not expired", {
+        "200": answer("The ports", "PortList"),
+      }),
+    },
+    "/v1/sandboxes/{name}/ports/{port}": {
+      parameters: [ref("parameters", "SandboxName"), ref("parameters", "Port")],
+      delete: operation("closePort", "Close a port: its preview URLs answer 404 from now on", {
+        "204": { description: "Closed", headers: requestIdOnly },
       }),
     },
   };
@@ -164,6 +192,12 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           in: "path",
           required: true,
           schema: { type: "string", pattern: sandboxNamePattern.source },
+        },
+        Port: {
+          name: "port",
+          in: "path",
+          required: true,
+          schema: { type: "integer", minimum: 1, maximum: 65535 },
         },
         ToolSession: {
           name: "Lumina-Tool-Session",

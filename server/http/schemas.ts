@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { ServerError } from "../errors.ts";
+import { maxPreviewTtlMs } from "../previews/service.ts";
 import { body, flag, int, text } from "../tools/bodies.ts";
 
 export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
@@ -38,6 +39,15 @@ export const createSandboxBody = body({
       disk_mb: v.optional(int(16)),
     }),
   ),
+});
+
+/** A TCP port number. */
+export const portNumber = int(1, 65535);
+
+/** `POST /v1/sandboxes/{name}/ports` (CONTRACT §10). */
+export const exposePortBody = body({
+  port: portNumber,
+  ttl_ms: v.optional(int(1, maxPreviewTtlMs)),
 });
 
 /** Validates a parsed body, throwing a 400 that names the first offending field. */

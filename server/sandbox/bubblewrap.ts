@@ -28,6 +28,7 @@ import { detectCgroupDriver } from "./cgroup-probe.ts";
 import { cpuListOf } from "./cpu-affinity.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
+import { openPortTunnel } from "./port-tunnel.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
 import {
   checkSpec,
@@ -39,6 +40,8 @@ import {
 
 /** Where the agent bundle appears inside every sandbox. */
 export const agentPathInside = "/opt/lumina/agent.mjs";
+/** Where the port tunnel's directory (server/sandbox/port-tunnel.ts) appears inside, read-only. */
+export const tunnelDirInside = "/run/lumina/ports";
 
 /** Options of the bubblewrap backend. */
 export interface BubblewrapOptions extends HostPlacement {
@@ -192,7 +195,9 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
       const cgroups = await createSandboxCgroups(cgroupDriver, spec, requireLimits);
-      const argsText = bwrapArgs(spec, bundle, cgroups.bwrapArgs)
+      const tunnel = await openPortTunnel({ insideDir: tunnelDirInside, ownerUid: spec.hostUid });
+      const tunnelBind = ["--ro-bind", tunnel.hostDir, tunnelDirInside];
+      const argsText = bwrapArgs(spec, bundle, [...cgroups.bwrapArgs, ...tunnelBind])
         .map((arg) => `${arg}\0`)
         .join("");
       const { maxProcesses, maxFileSize } = spec.limits;
@@ -231,6 +236,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
         { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
         options.spawn,
       ).catch(async (error: unknown) => {
+        await tunnel.close();
         await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
         throw error;
       });
@@ -243,7 +249,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
           await cgroups.killAll();
           await cgroups.remove();
         },
-        { log },
+        { log, tunnel },
       );
     },
     destroy: storage.destroy,

@@ -12,6 +12,7 @@ import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
 import { checkCgroupLimits } from "./cgroup.ts";
+import { openPortTunnel } from "./port-tunnel.ts";
 import { spawnChild } from "./spawn-child.ts";
 import { checkSpec, type HostPlacement, homeDirOf, storageSteps } from "./storage.ts";
 
@@ -50,6 +51,8 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
       checkSpec(spec);
       await storage.ensure(spec);
       const home = homeDirOf(spec);
+      // The sandbox shares the host's network here, but previews still go the one way all backends do.
+      const tunnel = await openPortTunnel();
       const child = await spawnChild(nodePath, [await agentBundlePath()], {
         cwd: home,
         stdio: ["pipe", "pipe", "pipe"],
@@ -63,8 +66,14 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
           LUMINA_AGENT_HOME: home,
         },
         detached: true,
+      }).catch(async (error: unknown) => {
+        await tunnel.close();
+        throw error;
       });
-      return runtimeFromProcess(child, undefined, options.log ? { log: options.log } : {});
+      return runtimeFromProcess(child, undefined, {
+        tunnel,
+        ...(options.log ? { log: options.log } : {}),
+      });
     },
     destroy: storage.destroy,
   };

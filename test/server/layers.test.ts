@@ -22,7 +22,7 @@ const layers: string[][] = [
   ["options.ts"],
   ["http/"],
   ["auth/"],
-  ["sandboxes/"],
+  ["sandboxes/", "previews/"],
   ["tools/"],
   ["sessions/"],
   ["sandbox/"],

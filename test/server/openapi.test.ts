@@ -93,6 +93,8 @@ describe("GET /v1/openapi.json", () => {
         "/v1/sandboxes",
         "/v1/sandboxes/{name}",
         "/v1/sandboxes/{name}/restart",
+        "/v1/sandboxes/{name}/ports",
+        "/v1/sandboxes/{name}/ports/{port}",
         ...tools,
       ].sort(),
     );
@@ -196,6 +198,14 @@ describe("real answers of the server", () => {
       },
     );
     expect(noSession.status).toBe(400);
+
+    const ports = "/v1/sandboxes/{name}/ports";
+    await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 3000 } });
+    await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 0 } });
+    await sandboxes("get", ports, `${sandbox}/ports`, { token });
+    await sandboxes("delete", `${ports}/{port}`, `${sandbox}/ports/3000`, { token });
+    await sandboxes("delete", `${ports}/{port}`, `${sandbox}/ports/3000`, { token });
+    expect(statuses.slice(-5)).toEqual([201, 400, 200, 204, 404]);
 
     await sandboxes("post", "/v1/sandboxes/{name}/restart", `${sandbox}/restart`, { token });
     await sandboxes("delete", "/v1/sandboxes/{name}", sandbox, { token });
