@@ -1,7 +1,8 @@
 /**
  * A tour of a Lumina sandbox: lifecycle, the persistent shell, files with read-before-write,
- * search, a fork that goes its own way, and a background dev server followed live. Run it with `npm run demo`, or against
- * your own server: `LUMINA_URL=http://… LUMINA_TOKEN=… npx tsx examples/quickstart.ts`.
+ * search, a fork that goes its own way, a background dev server followed live, and a preview URL
+ * of it. Run it with `npm run demo`, or against your own server:
+ * `LUMINA_URL=http://… LUMINA_TOKEN=… npx tsx examples/quickstart.ts`.
  */
 import { createClient, isToolError, launchSandbox } from "lumina-sandbox";
 
@@ -105,6 +106,16 @@ for await (const chunk of lumina.streamOutput(server.shellId, {
   seen += chunk.output;
   if (seen.split("GET /?visit").length > 3) break; // the server keeps running until killed
 }
+
+step("a preview URL: the dev server, reached from here through the Lumina server");
+const preview = await lumina.exposePort(port, { ttl: 10 * 60_000 });
+console.log(`   open ${preview.url} in a browser (until ${preview.expiresAt})`);
+// The path form needs no wildcard name: Node's fetch does not resolve *.localhost.
+const visit = await fetch(preview.pathUrl);
+const title = /<title>(.*)<\/title>/.exec(await visit.text())?.[1];
+console.log(`   GET ${preview.pathUrl}: ${visit.status}, "${title}"`);
+await lumina.closePort(port);
+console.log(`   after closePort: ${(await fetch(preview.pathUrl)).status}`);
 const killed = await lumina.killBash(server.shellId);
 console.log(`   ${killed.message} (status ${killed.status})`);
 

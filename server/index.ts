@@ -6,22 +6,34 @@
 export { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
 
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { digestApiKey, generateApiKey, isUserName, parseApiKeyList } from "./auth/api-keys.ts";
 import { createAuthenticator } from "./auth/authenticate.ts";
 import { startRemovedUserReaper } from "./auth/removed-users.ts";
 import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
+import { createPreviewProxy } from "./http/preview-proxy.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
-import { backendFactoryOf } from "./sandbox/backends.ts";
+import { createPreviewService, type PreviewOrigin } from "./previews/service.ts";
+import { createPreviewStore } from "./previews/store.ts";
+import { backendFactoryOf, defaultBackendKind } from "./sandbox/backends.ts";
 import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
-import { createSandboxService } from "./sandboxes/service.ts";
+import { resourcesOf } from "./sandboxes/resources.ts";
+import { createSandboxService, type SandboxService } from "./sandboxes/service.ts";
 import { createSnapshotService, defaultMaxSnapshotsPerUser } from "./sandboxes/snapshots.ts";
+import { createWarmPool, loadHoldOff } from "./sandboxes/warm-pool.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
 import {
@@ -32,9 +44,12 @@ import {
 } from "./store/host-uids.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
+import { createSandboxActivityStore } from "./store/sandbox-activity.ts";
+import { createSandboxResourceStore } from "./store/sandbox-resources.ts";
 import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
 import { createSnapshotStore } from "./store/snapshots.ts";
+import { createWarmPoolStore } from "./store/warm-pool.ts";
 import { pdfParserUids } from "./tools/pdf.ts";
 
 const version = (
@@ -68,7 +83,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     if (!uidTable) throw new Error("the registry is not open yet");
     return uidTable;
   };
-  const backend = backendFactoryOf(options.isolation ?? "bubblewrap")({
+  const backend = backendFactoryOf(options.isolation ?? defaultBackendKind)({
     dataDir,
     log,
     requireLimits: options.requireLimits ?? false,
@@ -123,15 +138,42 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   const connections = createConnectionGuard(connectionLimits, log);
   const sessionStore = createToolSessionStore(db);
-  const sandboxes = createSandboxService({
-    store: createSandboxStore(db),
-    sessions: sessionStore,
+  const limits = { ...defaultLimits, ...options.limits };
+  const sandboxStore = createSandboxStore(db);
+  const pool = createWarmPool({
+    size: options.warmPool ?? 2,
     control: manager,
-    limits: { ...defaultLimits, ...options.limits },
-    maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
-    ...(options.createRate ? { createRate: options.createRate } : {}),
+    store: createWarmPoolStore(db),
+    limits,
+    isTaken: (id) => sandboxStore.has(id),
+    holdOff: loadHoldOff(options.warmPoolLoadLimit ?? 1),
     log,
   });
+  const previewDomain = (options.previewDomain ?? "localhost").toLowerCase();
+  let previewOrigin: PreviewOrigin | undefined;
+  const previews = createPreviewService({
+    store: createPreviewStore(db),
+    origin: () => previewOrigin ?? { domain: previewDomain, port: 0 },
+    ...(options.previewClock ? { now: options.previewClock } : {}),
+  });
+  const sandboxes = withPreviewRevocation(
+    createSandboxService({
+      store: sandboxStore,
+      sessions: sessionStore,
+      control: manager,
+      limits,
+      activity: createSandboxActivityStore(db),
+      resources: createSandboxResourceStore(db),
+      maxResources: { ...resourcesOf(limits), ...options.maxResources },
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.idleClock ? { idleClock: options.idleClock } : {}),
+      pool,
+      maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
+      ...(options.createRate ? { createRate: options.createRate } : {}),
+      log,
+    }),
+    previews.revokeSandbox,
+  );
   const snapshots = createSnapshotService({
     store: createSnapshotStore(db),
     sandboxes,
@@ -142,6 +184,8 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   // Destroys a crash cut short are finished before anyone can call.
   await sandboxes.recover();
   await snapshots.recover();
+  // Environments a stop left behind go before new ones are prepared.
+  await pool.start();
   const sessions = createToolSessions({
     store: sessionStore,
     sandboxes,
@@ -158,6 +202,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
     sandboxes,
     snapshots,
+    previews,
     sessions,
     reads: createReadRecordStore(db),
     backendKind: backend.kind,
@@ -171,6 +216,18 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     log,
   });
 
+  // Previews are dispatched before the app: they carry no Lumina credentials and never reach it.
+  const previewProxy = createPreviewProxy({
+    previews,
+    runtimeOf: (preview) => sandboxes.runningRuntime(preview.sandboxId, preview.user),
+    previewDomain,
+    log,
+  });
+  const createPreviewingServer = (serverOptions: ServerOptions, app: RequestListener) =>
+    createServer(serverOptions, (req, res) => {
+      if (!previewProxy.handleRequest(req, res)) void app(req, res);
+    });
+
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const started = serve(
@@ -179,16 +236,25 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
         hostname: host,
         port: options.port ?? 8080,
         serverOptions: serverOptionsOf(connectionLimits),
+        createServer: createPreviewingServer as typeof createServer,
       },
       () => resolveServer(started),
     );
     started.once("error", reject);
   });
   connections.attach(server as Server);
+  // The API has no WebSocket route: an upgrade is a preview's or nobody's.
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    if (!previewProxy.handleUpgrade(req, socket, head)) socket.destroy();
+  });
   // After listening, an error is a failed accept (EMFILE): that one connection is lost, not the server.
   server.on("error", (error: Error) => log(`lumina: HTTP server: ${error.message}`));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  previewOrigin = { domain: previewDomain, port };
 
   let closing: Promise<void> | undefined;
   const result: LuminaServer = {
@@ -202,16 +268,21 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       return key;
     },
     sweepSessions: () => sessions.sweep(),
+    sweepIdle: () => sandboxes.sweepIdle(),
+    warmPoolFilled: () => pool.filled(),
     close() {
       closing ??= (async () => {
         sessions.close();
+        sandboxes.close();
         clearInterval(reserveTimer);
         await reaper.close();
         await new Promise<void>((done) => {
           server.close(() => done());
           // Long polls and heartbeat streams would hold the close open: cut them.
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          for (const socket of upgraded) socket.destroy();
         });
+        await pool.close();
         await manager.stopAll();
         // Unmounts the sandboxes' disk images; the next start mounts them again.
         await backend.close?.();
@@ -222,4 +293,22 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   };
   if (adminKey) result.adminKey = adminKey;
   return result;
+}
+
+/** The service with every preview of a sandbox revoked when it restarts or is destroyed. */
+function withPreviewRevocation(
+  service: SandboxService,
+  revoke: (sandboxId: string) => void,
+): SandboxService {
+  return {
+    ...service,
+    async restart(record) {
+      revoke(record.id);
+      await service.restart(record);
+    },
+    async destroy(record) {
+      revoke(record.id);
+      await service.destroy(record);
+    },
+  };
 }

@@ -2,19 +2,23 @@
 /**
  * The reference server's command line (CONTRACT §4):
  *
- *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
- *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits] [--max-snapshots <n>]
+ *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation <backend>]
+ *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+ *                 [--preview-domain localhost]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
  * Environment: LUMINA_API_KEYS (`user:key,user:key`), LUMINA_JWT_SECRET (enables HS256 JWTs).
  */
-import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminCommandNames, runAdminCommand } from "./admin-commands.ts";
 import { createLuminaServer } from "./index.ts";
-import { backendFactories } from "./sandbox/backends.ts";
-import { bubblewrapAvailable } from "./sandbox/bubblewrap.ts";
-import { isExecutable } from "./sandbox/storage.ts";
+import {
+  lifecycleFlags,
+  lifecycleHelp,
+  lifecycleOptions,
+  lifecycleUsage,
+} from "./lifecycle-options.ts";
+import { backendFactories, defaultBackendKind } from "./sandbox/backends.ts";
 import { hostUidBlockSize } from "./store/host-uids.ts";
 
 // Above the uids of the host's own users (and nobody, 65534); the block ends below 2^31 - 1,
@@ -22,8 +26,10 @@ import { hostUidBlockSize } from "./store/host-uids.ts";
 const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
-const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation bubblewrap|none]
-                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits] [--max-snapshots <n>]
+const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation ${[...backendFactories.keys()].join("|")}]
+                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+                     ${lifecycleUsage}
+                     [--preview-domain localhost]
        lumina-server add-key <user> [--data <dir>]
        lumina-server list-keys <user> [--data <dir>]
        lumina-server revoke-key <user> <key-or-key-id> [--data <dir>]
@@ -41,14 +47,18 @@ Stops every sandbox on SIGTERM or SIGINT.
   --no-disk-quota        give homes no loop-mounted disk quota (only this turns quotas off).
   --require-limits       refuse to start unless sandboxes get their memory, pids and cpu limits
                          (cgroup v1 or v2); without it a missing limit is one warning at start.
-  --max-snapshots <n>    snapshots one user may keep (default 32); past it a snapshot is a 409.
+${lifecycleHelp}
+  --preview-domain <name>
+                         preview URLs are http://{port}-{token}.<name>:{server port}/ (default
+                         localhost, which browsers and curl resolve to loopback); give a name whose
+                         every subdomain resolves to this server (a wildcard DNS record).
 
 Commands (they edit the registry and exit; a running server sees the change at once):
   add-key <user>            mint an API key for a user (printed once) and print its id
   list-keys <user>          print the ids and dates of a user's keys
   revoke-key <user> <key>   revoke one key, given whole or by its id (or the id's first 8+ characters)
   remove-user <user>        revoke every key of the user, refuse its JWTs, and destroy all its
-                            sandboxes, snapshots and their files (the server does this within seconds,
+                            sandboxes and their files (the server does this within seconds,
                             or when it next starts); add-key for the user later restores it
 
 Users: API-key users and JWT users are one namespace. A JWT's sub is a user name, and a JWT is
@@ -61,15 +71,6 @@ Environment:
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
-}
-
-/** The first `bwrap` on PATH (so an installation outside /usr/bin is found, too). */
-async function findBwrap(): Promise<string | undefined> {
-  const { PATH: pathVariable } = process.env;
-  for (const dir of (pathVariable ?? "").split(delimiter)) {
-    if (dir && (await isExecutable(join(dir, "bwrap")))) return join(dir, "bwrap");
-  }
-  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -110,32 +111,24 @@ async function main(): Promise<void> {
       );
     }
   }
-  const maxSnapshots = values["max-snapshots"];
-  if (maxSnapshots !== undefined && !/^\d{1,6}$/.test(maxSnapshots))
-    fail(`--max-snapshots must be a whole number from 0 to 999999\n${usage}`);
-  const isolation = values.isolation ?? "bubblewrap";
+  const previewDomain = values["preview-domain"] ?? "localhost";
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(previewDomain)) {
+    fail(`--preview-domain must be a host name such as preview.example.com\n${usage}`);
+  }
+  const isolation = values.isolation ?? defaultBackendKind;
   if (!backendFactories.has(isolation)) {
     const kinds = [...backendFactories.keys()].map((kind) => `'${kind}'`).join(" or ");
     fail(`--isolation must be ${kinds}\n${usage}`);
   }
-  let bwrapPath: string | undefined;
-  if (isolation === "bubblewrap") {
-    bwrapPath = await findBwrap();
-    if (!bwrapPath || !(await bubblewrapAvailable(bwrapPath))) {
-      fail(
-        "lumina: bubblewrap is required to isolate sandboxes but was not found (bwrap on PATH, plus prlimit, setpriv and bash in /usr/bin).\n" +
-          "Install it with: sudo apt-get install bubblewrap\n" +
-          "Or, for development only and with no isolation at all: --isolation none",
-        1,
-      );
-    }
-  } else if (isolation === "none") {
-    process.stderr.write(
-      "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.\n",
-    );
-  }
 
+  let lifecycle: ReturnType<typeof lifecycleOptions> = {};
+  try {
+    lifecycle = lifecycleOptions(values);
+  } catch (error) {
+    fail(`${(error as Error).message}\n${usage}`);
+  }
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
+  // The backend's preflight refuses the start (exit 1, saying what to install) or warns.
   const server = await createLuminaServer({
     dataDir,
     host: values.host ?? "127.0.0.1",
@@ -144,8 +137,8 @@ async function main(): Promise<void> {
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
-    ...(maxSnapshots !== undefined ? { maxSnapshotsPerUser: Number(maxSnapshots) } : {}),
-    ...(bwrapPath ? { bwrapPath } : {}),
+    ...lifecycle,
+    previewDomain,
     ...(hostUidBase !== undefined ? { hostUidBase } : {}),
     ...(LUMINA_API_KEYS ? { apiKeys: LUMINA_API_KEYS } : {}),
     ...(LUMINA_JWT_SECRET ? { jwtSecret: LUMINA_JWT_SECRET } : {}),
@@ -183,11 +176,12 @@ function parseOptions() {
       data: { type: "string" },
       isolation: { type: "string" },
       "host-uid-base": { type: "string" },
+      "preview-domain": { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-disk-quota": { type: "boolean" },
       // Refuse to start when sandboxes cannot get their memory, pids and cpu limits.
       "require-limits": { type: "boolean" },
-      "max-snapshots": { type: "string" },
+      ...lifecycleFlags,
     },
   });
 }

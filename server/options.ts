@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import type { SandboxLimits } from "./sandbox/backend.ts";
 import type { CgroupDriver } from "./sandbox/cgroup.ts";
 import type { RateLimitOptions } from "./sandboxes/rate-limit.ts";
+import type { ResourceMaxima } from "./sandboxes/resources.ts";
 
 /** Options of `createLuminaServer`. */
 export interface LuminaServerOptions {
@@ -20,7 +21,7 @@ export interface LuminaServerOptions {
    * `bubblewrap`, or `none` for unisolated (development only). @default "bubblewrap"
    */
   isolation?: string;
-  /** The bwrap binary. @default "/usr/bin/bwrap" */
+  /** The bwrap binary, for the bubblewrap backend. @default the first `bwrap` on PATH */
   bwrapPath?: string;
   /** `user:key,user:key` pairs to add to the key registry (as in `LUMINA_API_KEYS`). */
   apiKeys?: string;
@@ -36,6 +37,14 @@ export interface LuminaServerOptions {
   sessionIdleMs?: number;
   /** The clock of tool session expiry, in ms (tests pass idle time with it). @default Date.now */
   sessionClock?: () => number;
+  /**
+   * The domain of preview URLs' host-name form, `{port}-{token}.{previewDomain}`: a name whose
+   * every subdomain resolves to this server. @default "localhost" (browsers and curl resolve
+   * `*.localhost` to loopback)
+   */
+  previewDomain?: string;
+  /** The clock of preview expiry, in ms (tests pass time with it). @default Date.now */
+  previewClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
@@ -113,6 +122,25 @@ export interface LuminaServerOptions {
   requireLimits?: boolean;
   /** How sandboxes get their cgroups (tests; unusual hosts). @default probed from /proc/self/mountinfo */
   cgroups?: CgroupDriver;
+  /**
+   * The idle time after which a sandbox stops unless it was created with its own `idle_timeout`,
+   * in ms (0: never; else at least 1000). @default 1800000 (30 minutes)
+   */
+  idleTimeoutMs?: number;
+  /** The clock of idle stop, in ms (tests pass idle time with it). @default Date.now */
+  idleClock?: () => number;
+  /**
+   * The most a sandbox may ask for in `resources` (cpus in cores, memory and disk in MiB).
+   * @default what `limits` give every sandbox
+   */
+  maxResources?: Partial<ResourceMaxima>;
+  /** How many prepared environments to keep for eager creates (0: none). @default 2 */
+  warmPool?: number;
+  /**
+   * The warm pool prepares nothing while the one-minute load average per core is at least
+   * this (tests pass Infinity). @default 1
+   */
+  warmPoolLoadLimit?: number;
 }
 
 /** A running server. */
@@ -126,6 +154,10 @@ export interface LuminaServer {
   addUserKey(user: string): string;
   /** Expires idle tool sessions now, as the timer would (tests pair it with `sessionClock`). */
   sweepSessions(): Promise<void>;
+  /** Stops every sandbox idle past its timeout now, as the timer would (tests pair it with `idleClock`). */
+  sweepIdle(): Promise<void>;
+  /** Resolves once the warm pool is full, or cannot fill now (benchmarks, tests). */
+  warmPoolFilled(): Promise<void>;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }

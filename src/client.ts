@@ -8,6 +8,7 @@ import { type RetryOption, resolveRetry } from "./retry.ts";
 import { type StreamOutputOptions, streamOutput } from "./stream.ts";
 import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";
+import { createPortMethods, type PortMethods } from "./tools/ports.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
 import { createSnapshotMethods, type SnapshotMethods } from "./tools/snapshots.ts";
@@ -81,7 +82,8 @@ export interface LuminaClient
     SnapshotMethods,
     FileMethods,
     SearchMethods,
-    BashMethods {
+    BashMethods,
+    PortMethods {
   /** The tool session id sent with every tool call. */
   readonly toolSessionId: string;
   /** The sandbox name. */
@@ -160,6 +162,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     ...createSnapshotMethods(request, settings.sandbox),
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
+    ...createPortMethods(request, settings.sandbox),
     ...bash,
     // Checked here, not in the generator, so that a wrong key throws at the call itself.
     streamOutput: (shellId: string, streamOptions: StreamOutputOptions = {}) => {

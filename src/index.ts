@@ -49,9 +49,11 @@ export type {
   TextFileResult,
   WriteResult,
 } from "./protocol/files.ts";
+export type { PortInfo } from "./protocol/ports.ts";
 export type {
   SandboxInfo,
   SandboxLease,
+  SandboxResources,
   SandboxStatus,
 } from "./protocol/sandboxes.ts";
 export type {
@@ -75,6 +77,7 @@ export type {
   KillBashOptions,
 } from "./tools/bash.ts";
 export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
+export type { ExposePortOptions, PortMethods } from "./tools/ports.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
 export type { ForkSandboxOptions, SnapshotMethods, SnapshotOptions } from "./tools/snapshots.ts";

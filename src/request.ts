@@ -48,7 +48,7 @@ export interface Call<T> {
    * The HTTP timeout of a call whose duration is known (a command's own timeout or a long poll,
    * plus a margin): it replaces the client's timeout, and `requestTimeout` can only lengthen it.
    */
-  readonly ownTimeout?: number;
+  readonly ownTimeout?: number | undefined;
   /** Validates the 2xx body (parsed JSON, `undefined` when empty) and maps it to the result. */
   readonly parse: (body: unknown) => T;
 }
@@ -133,18 +133,10 @@ export function createRequester(settings: RequesterSettings): Requester {
         return await attempt(call, options);
       } catch (error) {
         const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
-        if (wait === undefined || options.signal?.aborted || settings.closed.aborted) throw error;
-        // The wait ends early on the caller's abort and on `close()`, each with its own reason.
-        const either = linkSignal(
-          [options.signal, settings.closed],
-          Number.POSITIVE_INFINITY,
-          () => {},
-        );
-        try {
-          await delay(wait, either.signal);
-        } finally {
-          either.dispose();
-        }
+        if (wait === undefined) throw error;
+        // The wait ends on the caller's abort and on `close()` (at once if one came already, even
+        // with a reason that looks transient), rejecting with that reason.
+        await delay(wait, options.signal, settings.closed);
       }
     }
   };
@@ -191,7 +183,7 @@ export function toolCaller(
         path: tools + name,
         body,
         idempotent,
-        ...(busyFor === undefined ? {} : { ownTimeout: busyFor + MARGIN }),
+        ownTimeout: busyFor === undefined ? busyFor : busyFor + MARGIN,
         parse,
       },
       options,

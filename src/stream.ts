@@ -72,7 +72,8 @@ export async function* streamOutput(
         });
         return { chunk, from, started, waitMs };
       } catch (error) {
-        const wait = controller.signal.aborted ? undefined : retryDelay(retry, failures, error);
+        // Once aborted, `delay` rejects at once with the reason, even one that looks transient.
+        const wait = retryDelay(retry, failures, error);
         if (wait === undefined) throw error;
         // A Lumina error answer read nothing; any other failure may have moved the position.
         if (from === undefined && !(isToolError(error) && error.code !== "http_error")) from = 0;

@@ -14,6 +14,7 @@ import { AgentError, isProcessLimitError, processLimitError } from "./failure.ts
 import { fileHandlers } from "./files/handlers.ts";
 import { removeWriteLeftovers } from "./files/leftovers.ts";
 import { toLocalPath } from "./files/paths.ts";
+import { portHandlers } from "./ports/handlers.ts";
 import { shellHandlers } from "./shell/handlers.ts";
 
 type AnyHandler = (params: never, signal: AbortSignal) => Promise<unknown>;
@@ -21,6 +22,7 @@ type AnyHandler = (params: never, signal: AbortSignal) => Promise<unknown>;
 const handlers: Record<string, AnyHandler> = {
   ...fileHandlers,
   ...shellHandlers,
+  ...portHandlers,
   ping: async () => ({ pid: process.pid, uid: process.getuid?.() ?? -1 }),
 };
 

@@ -1,6 +1,7 @@
 /** What the HTTP layer is built from. */
 
 import type { Authenticator } from "../auth/authenticate.ts";
+import type { PreviewService } from "../previews/service.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
 import type { SnapshotService } from "../sandboxes/snapshots.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
@@ -18,6 +19,7 @@ export interface AppServices {
   authenticator: Authenticator;
   sandboxes: SandboxService;
   snapshots: SnapshotService;
+  previews: PreviewService;
   sessions: ToolSessions;
   reads: ReadRecordStore;
   /** The backend kind shown in a lease (`bubblewrap`, `none`). */

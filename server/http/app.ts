@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { errorResponse, toWireError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { addPortRoutes } from "./port-routes.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addSnapshotRoutes } from "./snapshot-routes.ts";
@@ -23,6 +24,8 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/[^/]+\/(snapshots|fork)\/?$/, ["POST"]],
   [/^\/v1\/snapshots\/?$/, ["GET", "HEAD"]],
   [/^\/v1\/snapshots\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
+  [/^\/v1\/sandboxes\/[^/]+\/ports\/?$/, ["GET", "HEAD", "POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/ports\/[^/]+\/?$/, ["DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
 ];
 
@@ -72,6 +75,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("/v1/snapshots/*", authenticate);
   addSandboxRoutes(app, services);
   addSnapshotRoutes(app, services);
+  addPortRoutes(app, services);
   addToolRoutes(app, services);
 
   app.notFound((c) => {

@@ -7,6 +7,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { bashAnswers } from "../../src/protocol/bash.ts";
 import { fileAnswers } from "../../src/protocol/files.ts";
+import { portAnswers } from "../../src/protocol/ports.ts";
 import { sandboxAnswers } from "../../src/protocol/sandboxes.ts";
 import { searchAnswers } from "../../src/protocol/search.ts";
 import { snapshotAnswers } from "../../src/protocol/snapshots.ts";
@@ -14,6 +15,7 @@ import { sessionIdShape } from "../sessions/tool-sessions.ts";
 import { requestIdHeader } from "./request-id.ts";
 import {
   createSandboxBody,
+  exposePortBody,
   forkBody,
   sandboxNamePattern,
   snapshotBody,
@@ -90,6 +92,9 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     ForkBody: jsonSchema(forkBody),
     SnapshotAnswer: jsonSchema(snapshotAnswers.one),
     SnapshotList: jsonSchema(snapshotAnswers.list),
+    ExposePortBody: jsonSchema(exposePortBody),
+    Port: jsonSchema(portAnswers.one),
+    PortList: jsonSchema(portAnswers.list),
     OpenApiDocument: { type: "object", description: "This document." },
   };
   const paths: Record<string, unknown> = {
@@ -165,6 +170,24 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         "204": { description: "Deleted", headers: requestIdOnly },
       }),
     },
+    "/v1/sandboxes/{name}/ports": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation(
+        "exposePort",
+        "Expose a port of the sandbox: preview URLs that reach it without credentials until expires_at",
+        { "201": answer("The port and its preview URLs", "Port") },
+        body("ExposePortBody"),
+      ),
+      get: operation("listPorts", "The sandbox's exposed ports that have not expired", {
+        "200": answer("The ports", "PortList"),
+      }),
+    },
+    "/v1/sandboxes/{name}/ports/{port}": {
+      parameters: [ref("parameters", "SandboxName"), ref("parameters", "Port")],
+      delete: operation("closePort", "Close a port: its preview URLs answer 404 from now on", {
+        "204": { description: "Closed", headers: requestIdOnly },
+      }),
+    },
   };
   for (const tool of Object.keys(toolBodies) as ToolName[]) {
     const name = tool.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -214,6 +237,12 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           in: "path",
           required: true,
           schema: { type: "string" },
+        },
+        Port: {
+          name: "port",
+          in: "path",
+          required: true,
+          schema: { type: "integer", minimum: 1, maximum: 65535 },
         },
         ToolSession: {
           name: "Lumina-Tool-Session",

@@ -10,10 +10,20 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
 
   app.post("/v1/sandboxes", async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
-    const eager = body.eager ?? true;
+    const { resources } = body;
+    const request = {
+      eager: body.eager ?? true,
+      idleTimeoutMs: body.idle_timeout,
+      resources: resources && {
+        cpus: resources.cpus,
+        memoryMb: resources.memory_mb,
+        diskMb: resources.disk_mb,
+      },
+    };
+    const user = c.get("user");
     const record = body.from_snapshot
-      ? await services.snapshots.createFrom(c.get("user"), body.name, eager, body.from_snapshot)
-      : await sandboxes.create(c.get("user"), body.name, eager);
+      ? await services.snapshots.createFrom(user, body.name, request, body.from_snapshot)
+      : await sandboxes.create(user, body.name, request);
     // The lease says where the sandbox runs; it never names host paths or uids.
     return c.json(
       { sandbox: sandboxes.view(record), lease: { backend: services.backendKind } },

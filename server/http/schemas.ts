@@ -4,7 +4,8 @@
  */
 import * as v from "valibot";
 import { ServerError } from "../errors.ts";
-import { body, flag, text } from "../tools/bodies.ts";
+import { maxPreviewTtlMs } from "../previews/service.ts";
+import { body, flag, int, text } from "../tools/bodies.ts";
 
 export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
 
@@ -24,6 +25,32 @@ export const createSandboxBody = body({
   name: sandboxName,
   eager: v.optional(flag),
   from_snapshot: v.optional(v.pipe(text, v.maxLength(200, "must be a snapshot id"))),
+  // CONTRACT §12: 0 never stops; below 1 s the sweep could not honour it.
+  idle_timeout: v.optional(
+    v.union(
+      [v.literal(0), int(1000, 2 ** 31)],
+      "must be 0 (never stop) or a whole number of milliseconds from 1000 up",
+    ),
+  ),
+  // The server's maxima are checked by the service, which knows them.
+  resources: v.optional(
+    body({
+      cpus: v.optional(
+        v.pipe(v.number("must be a number"), v.minValue(0.01, "must be at least 0.01")),
+      ),
+      memory_mb: v.optional(int(16)),
+      disk_mb: v.optional(int(16)),
+    }),
+  ),
+});
+
+/** A TCP port number. */
+export const portNumber = int(1, 65535);
+
+/** `POST /v1/sandboxes/{name}/ports` (CONTRACT §10). */
+export const exposePortBody = body({
+  port: portNumber,
+  ttl_ms: v.optional(int(1, maxPreviewTtlMs)),
 });
 
 /** `POST /v1/sandboxes/{name}/snapshots`. */

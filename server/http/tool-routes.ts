@@ -66,7 +66,8 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
     answers.check(user);
     // The slot is taken before the body is read, so a user's concurrent bodies stay bounded too;
     // it is given back once the answer is sent, so unread answers keep theirs.
-    const releases = [requests.acquire(user)];
+    // The whole call, answer included, is activity of the sandbox (no idle stop under it).
+    const releases = [requests.acquire(user), sandboxes.begin(record)];
     let released = false;
     const release = () => {
       if (released) return;

@@ -6,6 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { ServerError } from "../errors.ts";
 import { type ConnectOptions, connectAgent } from "./agent-connection.ts";
 import type { SandboxRuntime } from "./backend.ts";
+import type { PortTunnel } from "./port-tunnel.ts";
 
 const startTimeoutMs = 30_000;
 const stderrKeep = 4096;
@@ -24,8 +25,9 @@ export type Terminate = () => Promise<void>;
 export async function runtimeFromProcess(
   child: ChildProcess,
   terminate: Terminate = async () => {},
-  options: ConnectOptions = {},
+  options: ConnectOptions & { tunnel?: PortTunnel } = {},
 ): Promise<SandboxRuntime> {
+  const { tunnel, ...connectOptions } = options;
   let stderrTail = "";
   child.stderr?.setEncoding("utf8");
   // Always drained, so a chatty agent never blocks on a full pipe.
@@ -42,7 +44,7 @@ export async function runtimeFromProcess(
   }
   const connection = connectAgent(child.stdin, child.stdout, {
     label: `agent pid ${child.pid ?? "?"}`,
-    ...options,
+    ...connectOptions,
   });
 
   let stopping: Promise<void> | undefined;
@@ -55,6 +57,7 @@ export async function runtimeFromProcess(
         // The group is gone already.
       }
       await exited;
+      await tunnel?.close();
       await terminate();
     })();
     return stopping;
@@ -81,5 +84,9 @@ export async function runtimeFromProcess(
       if (connection.isClosed) await stopped.catch(() => {});
       throw error;
     });
-  return { call, stop, stopped };
+  const connectPort: SandboxRuntime["connectPort"] = async (port, signal) => {
+    if (!tunnel) throw new ServerError("internal", "this sandbox backend cannot reach ports");
+    return tunnel.connect(call, port, signal);
+  };
+  return { call, connectPort, stop, stopped };
 }

@@ -5,6 +5,7 @@
  * knows a sandbox only by `SandboxSpec`: where its storage lives, which host uid it runs as and
  * how its processes end are each backend's own business.
  */
+import type { Duplex } from "node:stream";
 import type { AgentMethodName, AgentParams, AgentResult } from "../shared/agent-protocol.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
 import type { CgroupDriver } from "./cgroup.ts";
@@ -47,6 +48,12 @@ export interface SandboxRuntime {
     params: AgentParams<M>,
     signal?: AbortSignal,
   ): Promise<AgentResult<M>>;
+  /**
+   * A connection to `port` inside the sandbox, made from within its network (previews use it:
+   * the host's network cannot reach a sandbox's ports). Rejects with a `bad_gateway`
+   * `ServerError` when nothing listens there. A pod backend would open it over its own channel.
+   */
+  connectPort(port: number, signal?: AbortSignal): Promise<Duplex>;
   /** Ends every process of the sandbox; resolves once they are gone. */
   stop(): Promise<void>;
   /** Resolves when the sandbox has stopped, for whatever reason. */

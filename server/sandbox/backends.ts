@@ -7,6 +7,9 @@ import type { BackendFactory } from "./backend.ts";
 import { bubblewrapBackendFactory } from "./bubblewrap.ts";
 import { unisolatedBackendFactory } from "./unisolated.ts";
 
+/** The backend a server runs on when its options name none. */
+export const defaultBackendKind = "bubblewrap";
+
 /** The registered backend factories, keyed by `isolation` value. */
 export const backendFactories: Map<string, BackendFactory> = new Map([
   ["bubblewrap", bubblewrapBackendFactory],

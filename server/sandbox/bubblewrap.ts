@@ -3,7 +3,7 @@
  *
  * Spawn chain (root server → sandbox): `bash` (as root, minimal env: puts itself in the
  * sandbox's cgroups, closes every inherited descriptor but stdio and the args pipe) → `prlimit`
- * (processes, file size) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
+ * (processes, file size) → `taskset` (the CPUs `nproc` shows, when limited) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
  * `bwrap --args 3` (reads its options from fd 3 and closes it) → the agent
  * (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
  *
@@ -16,13 +16,13 @@
  * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
+import { resolveBubblewrap } from "./bubblewrap-preflight.ts";
 import {
   type CgroupDriver,
   checkCgroupLimits,
@@ -30,26 +30,32 @@ import {
   type SandboxCgroups,
 } from "./cgroup.ts";
 import { detectCgroupDriver } from "./cgroup-probe.ts";
+import { cpuListOf } from "./cpu-affinity.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
 import { createHomeSnapshots, snapshotMethods } from "./home-snapshot.ts";
+import { openPortTunnel } from "./port-tunnel.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
 import {
   checkSpec,
   type HostPlacement,
   type HostSandbox,
   homeDirOf,
-  isExecutable,
   snapshotsDirOf,
   storageSteps,
 } from "./storage.ts";
 
 /** Where the agent bundle appears inside every sandbox. */
 export const agentPathInside = "/opt/lumina/agent.mjs";
+/** Where the port tunnel's directory (server/sandbox/port-tunnel.ts) appears inside, read-only. */
+export const tunnelDirInside = "/run/lumina/ports";
 
 /** Options of the bubblewrap backend. */
 export interface BubblewrapOptions extends HostPlacement {
-  /** The bwrap binary. @default "/usr/bin/bwrap" */
+  /**
+   * The bwrap binary. @default the first `bwrap` on PATH, found by `preflight`; without a
+   * preflight, "/usr/bin/bwrap"
+   */
   bwrapPath?: string;
   /** The Node binary run inside (it lives under the read-only `/usr`). @default "/usr/bin/node" */
   nodePath?: string;
@@ -89,22 +95,6 @@ const launcher = [
   // An empty environment from here on: bwrap's own /proc/<pid>/environ is what pid 1 shows inside.
   'exec /usr/bin/env -i "$@"',
 ].join("\n");
-
-const probeArgs =
-  "--unshare-all --unshare-user --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 -- /usr/bin/true";
-
-/** Whether bubblewrap (and the tools of the spawn chain) can run sandboxes here. */
-export async function bubblewrapAvailable(bwrapPath = "/usr/bin/bwrap"): Promise<boolean> {
-  for (const tool of [bwrapPath, "/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/bash"]) {
-    if (!(await isExecutable(tool))) return false;
-  }
-  // Namespaces may still be forbidden (a container without user namespaces): try one.
-  return new Promise((resolve) => {
-    const probe = spawn(bwrapPath, probeArgs.split(" "), { stdio: "ignore", env: {} });
-    probe.on("error", () => resolve(false));
-    probe.on("exit", (code) => resolve(code === 0));
-  });
-}
 
 /**
  * The bwrap options for one sandbox (everything after `bwrap` but the command). They reach bwrap
@@ -183,7 +173,7 @@ export function bwrapArgs(
 
 /** Creates the bubblewrap backend. */
 export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBackend {
-  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
+  let bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const nodePath = options.nodePath ?? "/usr/bin/node";
   const log = options.log ?? ((line: string) => console.error(line));
   const disks = createDiskImages({
@@ -212,7 +202,10 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
     kind: "bubblewrap",
     enforcesLimits: true,
     containsProcesses: true,
-    preflight: async () => void (await checkCgroupLimits(cgroupDriver, { requireLimits, log })),
+    async preflight() {
+      bwrapPath = await resolveBubblewrap(options.bwrapPath);
+      await checkCgroupLimits(cgroupDriver, { requireLimits, log });
+    },
     init: disks.probe,
     create: storage.create,
     hasStorage: storage.hasStorage,
@@ -223,10 +216,15 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
       const cgroups = await createSandboxCgroups(cgroupDriver, spec, requireLimits);
-      const argsText = bwrapArgs(spec, bundle, cgroups.bwrapArgs)
+      const tunnel = await openPortTunnel({ insideDir: tunnelDirInside, ownerUid: spec.hostUid });
+      const tunnelBind = ["--ro-bind", tunnel.hostDir, tunnelDirInside];
+      const argsText = bwrapArgs(spec, bundle, [...cgroups.bwrapArgs, ...tunnelBind])
         .map((arg) => `${arg}\0`)
         .join("");
       const { maxProcesses, maxFileSize } = spec.limits;
+      // `nproc` inside shows the sandbox's share of the CPUs (the quota is what binds).
+      const cpuList = cpuListOf(spec.limits.maxCpus, spec.id);
+      const affinity = cpuList ? ["/usr/bin/taskset", "-c", cpuList] : [];
       const child = await spawnChild(
         "/usr/bin/bash",
         [
@@ -242,6 +240,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
           `--fsize=${maxFileSize}:${maxFileSize}`,
           "--core=0:0",
           "--",
+          ...affinity,
           "/usr/bin/setpriv",
           `--reuid=${spec.hostUid}`,
           `--regid=${spec.hostUid}`,
@@ -258,6 +257,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
         { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" }, detached: true },
         options.spawn,
       ).catch(async (error: unknown) => {
+        await tunnel.close();
         await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
         throw error;
       });
@@ -272,7 +272,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
           await cgroups.killAll();
           await cgroups.remove();
         },
-        { log },
+        { log, tunnel },
       );
     },
     destroy: storage.destroy,

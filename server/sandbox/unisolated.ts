@@ -13,6 +13,7 @@ import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
 import { checkCgroupLimits } from "./cgroup.ts";
 import { createHomeSnapshots, snapshotMethods } from "./home-snapshot.ts";
+import { openPortTunnel } from "./port-tunnel.ts";
 import { spawnChild } from "./spawn-child.ts";
 import {
   checkSpec,
@@ -52,7 +53,13 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
     kind: "none",
     enforcesLimits: false,
     containsProcesses: false,
-    preflight: async () => void (await checkCgroupLimits(undefined, { requireLimits, log })),
+    async preflight() {
+      // On every start: an operator must never mistake this for an isolated server.
+      log(
+        "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.",
+      );
+      await checkCgroupLimits(undefined, { requireLimits, log });
+    },
     create: storage.create,
     hasStorage: storage.hasStorage,
     prepare: storage.prepare,
@@ -61,6 +68,8 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
       checkSpec(spec);
       await storage.ensure(spec);
       const home = homeDirOf(spec);
+      // The sandbox shares the host's network here, but previews still go the one way all backends do.
+      const tunnel = await openPortTunnel();
       const child = await spawnChild(nodePath, [await agentBundlePath()], {
         cwd: home,
         stdio: ["pipe", "pipe", "pipe"],
@@ -74,13 +83,15 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
           LUMINA_AGENT_HOME: home,
         },
         detached: true,
+      }).catch(async (error: unknown) => {
+        await tunnel.close();
+        throw error;
       });
       running.add(spec.id);
-      return runtimeFromProcess(
-        child,
-        async () => void running.delete(spec.id),
-        options.log ? { log: options.log } : {},
-      );
+      return runtimeFromProcess(child, async () => void running.delete(spec.id), {
+        tunnel,
+        ...(options.log ? { log: options.log } : {}),
+      });
     },
     destroy: storage.destroy,
     ...snapshots,

@@ -4,9 +4,14 @@
  */
 import { ServerError } from "../errors.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
+import type { SandboxActivityStore } from "../store/sandbox-activity.ts";
+import type { ResourceRequest, SandboxResourceStore } from "../store/sandbox-resources.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
 import type { ToolSessionStore } from "../store/sessions.ts";
+import { createIdleTracker, defaultIdleTimeoutMs } from "./idle.ts";
 import { createRateLimit, type RateLimitOptions } from "./rate-limit.ts";
+import { checkResources, limitsWith, type ResourceMaxima, resourcesOf } from "./resources.ts";
+import type { WarmPool } from "./warm-pool.ts";
 
 /** What the sandbox service needs of `SandboxManager` (server/sandbox/manager.ts). */
 export interface SandboxControl {
@@ -16,6 +21,8 @@ export interface SandboxControl {
   hasStorage(spec: SandboxSpec): boolean | Promise<boolean>;
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime>;
   status(id: string): "starting" | "running" | "stopped";
+  /** Ends the sandbox's processes; its storage stays (idle stop). */
+  stop(id: string): Promise<void>;
   restart(spec: SandboxSpec): Promise<SandboxRuntime>;
   destroy(spec: SandboxSpec): Promise<void>;
   /** Copies the sandbox's home into a snapshot, between its lifecycle steps; resolves to its bytes. */
@@ -37,12 +44,26 @@ export interface SandboxView {
   name: string;
   status: "starting" | "running" | "stopped";
   created_at: string;
+  /** Idle time in ms after which it stops; 0: never. */
+  idle_timeout: number;
+  /** ISO 8601. */
+  last_activity_at: string;
+  resources: { cpus: number; memory_mb: number; disk_mb: number };
+}
+
+/** How a sandbox is created. */
+export interface CreateSandboxRequest {
+  eager: boolean;
+  /** @default the server's idle timeout */
+  idleTimeoutMs?: number | undefined;
+  resources?: ResourceRequest | undefined;
+  /** The snapshot its home starts as. @default a fresh home */
+  seed?: HomeSeed | undefined;
 }
 
 /** The sandbox lifecycle, scoped by user. */
 export interface SandboxService {
-  /** Creates a sandbox; with `seed`, its home is that snapshot. */
-  create(user: string, name: string, eager: boolean, seed?: HomeSeed): Promise<SandboxRecord>;
+  create(user: string, name: string, request: CreateSandboxRequest): Promise<SandboxRecord>;
   /** The user's sandbox of that name; 404 otherwise (also when another user has one). */
   find(user: string, name: string): SandboxRecord;
   list(user: string): SandboxRecord[];
@@ -52,10 +73,16 @@ export interface SandboxService {
   destroy(record: SandboxRecord): Promise<void>;
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
+  /** Counts a request for the sandbox in flight, as activity until it ends; returns its end. */
+  begin(record: SandboxRecord): () => void;
+  /** Stops every sandbox idle past its timeout now, as the timer would. */
+  sweepIdle(): Promise<void>;
   /** Copies the sandbox's home into snapshot `snapshotId`; resolves to the bytes it takes. */
   snapshotHome(record: SandboxRecord, snapshotId: string): Promise<number>;
   /** Finishes every destroy a crash interrupted (the server's start, before it serves). */
   recover(): Promise<void>;
+  /** Stops the idle timer. */
+  close(): void;
 }
 
 /** How fast one user may create sandboxes, unless configured. */
@@ -67,6 +94,16 @@ export function createSandboxService(options: {
   sessions: ToolSessionStore;
   control: SandboxControl;
   limits: SandboxLimits;
+  activity: SandboxActivityStore;
+  resources: SandboxResourceStore;
+  /** The most a sandbox may ask for. @default the resources of `limits` */
+  maxResources?: ResourceMaxima;
+  /** The idle timeout of a sandbox created without one, in ms. @default defaultIdleTimeoutMs */
+  idleTimeoutMs?: number;
+  /** The idle sweep's clock, in ms. @default Date.now */
+  idleClock?: () => number;
+  /** Prepared environments for eager creates that ask for no resources. */
+  pool?: WarmPool;
   /** The most sandboxes one user may have; each can take its full limits. @default 32 */
   maxSandboxesPerUser?: number;
   /** Sandbox creations per user. @default defaultCreateRate */
@@ -82,10 +119,35 @@ export function createSandboxService(options: {
   const deleted = new Set<string>();
   const goneError = (record: SandboxRecord) =>
     new ServerError("not_found", `no sandbox named '${record.name}'; it was deleted`);
+  const maxResources = options.maxResources ?? resourcesOf(options.limits);
+  const limitsById = new Map<string, SandboxLimits>();
+  const limitsOf = (id: string) => {
+    let limits = limitsById.get(id);
+    if (!limits) {
+      limits = limitsWith(options.limits, options.resources.get(id));
+      limitsById.set(id, limits);
+    }
+    return limits;
+  };
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
-    return { id: record.id, name: record.name, user: record.user, limits: options.limits };
+    return { id: record.id, name: record.name, user: record.user, limits: limitsOf(record.id) };
   };
+  const idle = createIdleTracker({
+    store: options.activity,
+    defaultIdleTimeoutMs: options.idleTimeoutMs ?? defaultIdleTimeoutMs,
+    log,
+    ...(options.idleClock ? { now: options.idleClock } : {}),
+    control: {
+      isRunning: (id) => control.status(id) === "running" && !deleted.has(id),
+      async isBusy(id) {
+        const record = byId.get(id);
+        const runtime = record && (await this_.runningRuntime(id, record.user));
+        return runtime ? (await runtime.call("shell_any_busy", {})).busy : false;
+      },
+      stop: (id) => control.stop(id),
+    },
+  });
   // The storage is made with the record, so a missing one means its files were lost: a start
   // would bring the sandbox back empty without a word.
   const checkStorage = async (record: SandboxRecord) => {
@@ -100,19 +162,17 @@ export function createSandboxService(options: {
   const finishDestroy = async (record: SandboxRecord) => {
     await control.destroy(specOf(record));
     sessions.removeForSandbox(record.id);
+    idle.remove(record.id);
+    options.resources.remove(record.id);
+    limitsById.delete(record.id);
     store.remove(record.id);
     byId.delete(record.id);
   };
-  // A new sandbox that could not be set up is not left behind to block a retry with a 409.
-  const discard = async (record: SandboxRecord) => {
-    deleted.add(record.id);
-    store.markDestroying(record.id);
-    await finishDestroy(record).catch((failure: unknown) =>
-      log(`sandbox ${record.id}: teardown after a failed start failed: ${String(failure)}`),
-    );
-  };
-  return {
-    async create(user, name, eager, seed) {
+  const this_: SandboxService = {
+    async create(user, name, request) {
+      const { eager } = request;
+      const resources = request.resources ?? {};
+      checkResources(resources, maxResources);
       createLimit.take(user);
       const most = options.maxSandboxesPerUser ?? 32;
       // Counted and created in one synchronous step, so concurrent creates cannot both slip in.
@@ -122,7 +182,18 @@ export function createSandboxService(options: {
           `you already have ${most} sandboxes, the most one user may have; destroy one you no longer need, then create again`,
         );
       }
-      const record = store.create(user, name, eager);
+      // Only a sandbox with the server's default limits and a fresh home fits a prepared environment.
+      const warmId =
+        eager && !request.seed && Object.values(resources).every((value) => value === undefined)
+          ? options.pool?.take()
+          : undefined;
+      let record: SandboxRecord | undefined;
+      try {
+        record = store.create(user, name, eager, warmId);
+      } finally {
+        // Nothing ran in it yet: it goes back untouched.
+        if (warmId && !record) options.pool?.giveBack(warmId);
+      }
       if (!record) {
         throw new ServerError(
           "sandbox_exists",
@@ -130,17 +201,32 @@ export function createSandboxService(options: {
         );
       }
       try {
+        options.resources.put(record.id, resources);
+        idle.add(record.id, request.idleTimeoutMs ?? options.idleTimeoutMs ?? defaultIdleTimeoutMs);
         // In the same tick as the record (for a synchronous backend), so no destroy can run in between.
-        await control.create(specOf(record));
+        // A warm environment's storage and uid exist already.
+        if (warmId) options.pool?.adopted(warmId);
+        else await control.create(specOf(record));
       } catch (error) {
+        idle.remove(record.id);
+        options.resources.remove(record.id);
+        if (warmId) await control.destroy(specOf(record)).catch(() => {});
         store.remove(record.id);
         throw error;
       }
       try {
-        if (seed) await control.restoreHome(specOf(record), seed.snapshotId, seed.consume);
+        if (request.seed) {
+          const { snapshotId, consume } = request.seed;
+          await control.restoreHome(specOf(record), snapshotId, consume);
+        }
         if (eager) await control.ensureRunning(specOf(record));
       } catch (error) {
-        await discard(record);
+        // A sandbox that could not start is not left behind to block a retry with a 409.
+        deleted.add(record.id);
+        store.markDestroying(record.id);
+        await finishDestroy(record).catch((failure: unknown) =>
+          log(`sandbox ${record.id}: teardown after a failed start failed: ${String(failure)}`),
+        );
         throw error;
       }
       return record;
@@ -149,14 +235,31 @@ export function createSandboxService(options: {
       const record = store.get(user, name);
       if (!record)
         throw new ServerError("not_found", `no sandbox named '${name}'; create it first`);
+      // Every request for a sandbox passes here: that is its activity.
+      idle.touch(record.id);
       return record;
     },
     list: (user) => store.list(user),
-    view: (record) => ({
-      name: record.name,
-      status: control.status(record.id),
-      created_at: record.createdAt,
-    }),
+    view(record) {
+      const { idleTimeoutMs, lastActivityMs } = idle.info(record.id);
+      const { cpus, memoryMb, diskMb } = resourcesOf(limitsOf(record.id));
+      return {
+        name: record.name,
+        status: control.status(record.id),
+        created_at: record.createdAt,
+        idle_timeout: idleTimeoutMs,
+        last_activity_at: new Date(lastActivityMs).toISOString(),
+        resources: { cpus, memory_mb: memoryMb, disk_mb: diskMb },
+      };
+    },
+    begin: (record) => idle.begin(record.id),
+    sweepIdle: () => idle.sweep(),
+    close: () => idle.close(),
+    async snapshotHome(record, snapshotId) {
+      if (deleted.has(record.id)) throw goneError(record);
+      await checkStorage(record);
+      return control.snapshotHome(specOf(record), snapshotId);
+    },
     async ensureRunning(record) {
       if (!deleted.has(record.id)) {
         if (control.status(record.id) !== "running") await checkStorage(record);
@@ -182,11 +285,6 @@ export function createSandboxService(options: {
       store.markDestroying(record.id);
       await finishDestroy(record);
     },
-    async snapshotHome(record, snapshotId) {
-      if (deleted.has(record.id)) throw goneError(record);
-      await checkStorage(record);
-      return control.snapshotHome(specOf(record), snapshotId);
-    },
     async runningRuntime(sandboxId, user) {
       const record = byId.get(sandboxId);
       if (!record || record.user !== user || deleted.has(sandboxId)) return undefined;
@@ -207,4 +305,5 @@ export function createSandboxService(options: {
       }
     },
   };
+  return this_;
 }

@@ -6,7 +6,7 @@
 import { ServerError } from "../errors.ts";
 import type { SandboxRecord } from "../store/sandboxes.ts";
 import type { SnapshotRecord, SnapshotStore } from "../store/snapshots.ts";
-import type { SandboxControl, SandboxService } from "./service.ts";
+import type { CreateSandboxRequest, SandboxControl, SandboxService } from "./service.ts";
 
 /** A snapshot on the wire. */
 export interface SnapshotView {
@@ -26,7 +26,12 @@ export interface SnapshotService {
   find(user: string, id: string): SnapshotRecord;
   remove(record: SnapshotRecord): Promise<void>;
   /** Creates a sandbox whose home is the user's snapshot `id`. */
-  createFrom(user: string, name: string, eager: boolean, id: string): Promise<SandboxRecord>;
+  createFrom(
+    user: string,
+    name: string,
+    request: Omit<CreateSandboxRequest, "seed">,
+    id: string,
+  ): Promise<SandboxRecord>;
   /** Creates `name` from the current state of the user's sandbox `source`. */
   fork(user: string, source: SandboxRecord, name: string, eager: boolean): Promise<SandboxRecord>;
   /** Deletes every snapshot of `user` (a removed user). */
@@ -105,9 +110,9 @@ export function createSnapshotService(options: {
       }
       await drop(record.id);
     },
-    createFrom: (user, name, eager, id) =>
+    createFrom: (user, name, request, id) =>
       use(find(user, id).id, () =>
-        sandboxes.create(user, name, eager, { snapshotId: id, consume: false }),
+        sandboxes.create(user, name, { ...request, seed: { snapshotId: id, consume: false } }),
       ),
     async fork(user, source, name, eager) {
       // A private snapshot, uncounted and never listed, that the new sandbox's home takes over.
@@ -122,7 +127,10 @@ export function createSnapshotService(options: {
       if (!record) throw new Error("a fork's snapshot record could not be made");
       await capture(record, source, false);
       try {
-        return await sandboxes.create(user, name, eager, { snapshotId: record.id, consume: true });
+        return await sandboxes.create(user, name, {
+          eager,
+          seed: { snapshotId: record.id, consume: true },
+        });
       } finally {
         await drop(record.id).catch((error: unknown) =>
           log(`snapshot ${record.id}: removing a fork's snapshot failed: ${String(error)}`),

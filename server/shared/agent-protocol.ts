@@ -6,10 +6,11 @@
  * tool and every shell runs through it, so tools see exactly what the shell sees.
  */
 import type { FileMethods } from "./files-protocol.ts";
+import type { PortMethods } from "./port-protocol.ts";
 import type { ShellMethods } from "./shell-protocol.ts";
 
 /** Every method the agent answers, by name: `{ params, result }`. */
-export interface AgentMethods extends FileMethods, ShellMethods {
+export interface AgentMethods extends FileMethods, ShellMethods, PortMethods {
   ping: { params: Record<string, never>; result: { pid: number; uid: number } };
 }
 

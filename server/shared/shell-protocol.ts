@@ -52,4 +52,8 @@ export type ShellMethods = {
   shell_end: { params: SessionParams; result: { ended: boolean } };
   /** Whether a session has background commands still running (keeps it from expiring). */
   shell_busy: { params: SessionParams; result: { busy: boolean } };
+  /** Whether any session has a background command still running (keeps the sandbox from idling). */
+  shell_any_busy: { params: Record<string, never>; result: { busy: boolean } };
+  /** Starts a spare shell for the next new session (a warm environment's first call skips the spawn). */
+  shell_prepare: { params: Record<string, never>; result: { prepared: boolean } };
 };

@@ -21,15 +21,18 @@ export interface SandboxRecord {
 export interface SandboxStore {
   /**
    * Creates a record, or returns `undefined` when the user already has a sandbox of that name.
-   * Throws `conflict` while a sandbox of that name is still being destroyed.
+   * Throws `conflict` while a sandbox of that name is still being destroyed. `id` is a storage id
+   * prepared beforehand (a warm environment); by default a new random one.
    */
-  create(user: string, name: string, eager: boolean): SandboxRecord | undefined;
+  create(user: string, name: string, eager: boolean, id?: string): SandboxRecord | undefined;
   /** The user's active sandbox of that name. */
   get(user: string, name: string): SandboxRecord | undefined;
   /** The user's active sandboxes. */
   list(user: string): SandboxRecord[];
   /** Every user's active sandboxes (the server's start-up check). */
   listActive(): SandboxRecord[];
+  /** Whether a record of that storage id exists (in any state). */
+  has(id: string): boolean;
   /** The records whose destroy started but did not finish (a crash interrupted it). */
   listDestroying(): SandboxRecord[];
   /** Marks a record as being destroyed: from now on it is not found, only finished. */
@@ -56,6 +59,11 @@ function toRecord(row: SandboxRow): SandboxRecord {
   };
 }
 
+/** A new random storage id, never derived from a name. */
+export function newSandboxId(): string {
+  return randomBytes(12).toString("hex");
+}
+
 /** Creates the sandbox store. */
 export function createSandboxStore(db: RegistryDatabase): SandboxStore {
   const selectAny = db.prepare("SELECT * FROM sandboxes WHERE user = ? AND name = ?");
@@ -71,7 +79,8 @@ export function createSandboxStore(db: RegistryDatabase): SandboxStore {
   );
   const markDestroying = db.prepare("UPDATE sandboxes SET state = 'destroying' WHERE id = ?");
   const del = db.prepare("DELETE FROM sandboxes WHERE id = ?");
-  const create = db.transaction((user: string, name: string, eager: boolean) => {
+  const selectId = db.prepare("SELECT 1 FROM sandboxes WHERE id = ?");
+  const create = db.transaction((user: string, name: string, eager: boolean, id?: string) => {
     const existing = selectAny.get(user, name) as (SandboxRow & { state: string }) | undefined;
     if (existing?.state === "destroying") {
       throw new ServerError(
@@ -81,7 +90,7 @@ export function createSandboxStore(db: RegistryDatabase): SandboxStore {
     }
     if (existing) return undefined;
     const record: SandboxRecord = {
-      id: randomBytes(12).toString("hex"),
+      id: id ?? newSandboxId(),
       user,
       name,
       createdAt: new Date().toISOString(),
@@ -92,7 +101,7 @@ export function createSandboxStore(db: RegistryDatabase): SandboxStore {
   });
   const byState = (state: string) => (selectByState.all(state) as SandboxRow[]).map(toRecord);
   return {
-    create: (user, name, eager) => guarded(() => create.immediate(user, name, eager)),
+    create: (user, name, eager, id) => guarded(() => create.immediate(user, name, eager, id)),
     get: (user, name) =>
       guarded(() => {
         const row = selectOne.get(user, name) as SandboxRow | undefined;
@@ -100,6 +109,7 @@ export function createSandboxStore(db: RegistryDatabase): SandboxStore {
       }),
     list: (user) => guarded(() => (selectAll.all(user) as SandboxRow[]).map(toRecord)),
     listActive: () => guarded(() => byState("active")),
+    has: (id) => guarded(() => selectId.get(id) !== undefined),
     listDestroying: () => guarded(() => byState("destroying")),
     markDestroying: (id) => guarded(() => void markDestroying.run(id)),
     remove: (id) => guarded(() => void del.run(id)),

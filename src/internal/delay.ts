@@ -1,24 +1,19 @@
-import { onAbort } from "./signal.ts";
+import { linkSignal } from "./signal.ts";
+
+/** The reason the delay's own signal aborts with when the time is up. */
+const elapsed = Symbol("elapsed");
 
 /**
- * Waits `ms` milliseconds, or rejects with the signal's reason as soon as it aborts.
+ * Waits `ms` milliseconds, or rejects with the reason of the first of `signals` to abort.
  * Every wait in the client (retry backoff, poll intervals) goes through here so that it stays abortable.
  */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const detach = signal
-      ? onAbort(signal, () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        })
-      : undefined;
-    const timer = setTimeout(() => {
-      detach?.();
-      resolve();
-    }, ms);
-  });
+export async function delay(ms: number, ...signals: (AbortSignal | undefined)[]): Promise<void> {
+  const link = linkSignal(signals, ms, () => elapsed);
+  try {
+    await link.aborted;
+  } catch (reason) {
+    if (reason !== elapsed) throw reason;
+  } finally {
+    link.dispose();
+  }
 }

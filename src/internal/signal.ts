@@ -26,14 +26,15 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
     waitersOf.set(signal, waiters);
     signal.addEventListener("abort", fire, { once: true });
   }
-  const own = waiters;
+  const { callbacks, fire } = waiters;
   // A function of its own, so that the same callback may wait twice.
   const run = (): void => callback();
-  own.callbacks.add(run);
+  callbacks.add(run);
   return () => {
-    if (own.callbacks.delete(run) && own.callbacks.size === 0 && waitersOf.get(signal) === own) {
+    // After the abort the set is no longer in the map, and the listener is gone.
+    if (callbacks.delete(run) && !callbacks.size) {
       waitersOf.delete(signal);
-      signal.removeEventListener("abort", own.fire);
+      signal.removeEventListener("abort", fire);
     }
   };
 }
@@ -59,29 +60,32 @@ export function linkSignal(
 ): LinkedSignal {
   const controller = new AbortController();
   const { signal } = controller;
+  let reject!: (reason: unknown) => void;
+  const aborted = new Promise<never>((_, settle) => {
+    reject = settle;
+  });
+  // The race may be won by the response: keep this rejection from being reported as unhandled.
+  aborted.catch(() => {});
+  // Only this link aborts its controller, so it settles `aborted` itself rather than listen.
+  const abort = (reason: unknown): void => {
+    controller.abort(reason);
+    reject(signal.reason);
+  };
   const detachers: (() => void)[] = [];
   for (const parent of parents) {
     if (!parent) continue;
     if (parent.aborted) {
-      controller.abort(parent.reason);
+      abort(parent.reason);
       break;
     }
-    detachers.push(onAbort(parent, () => controller.abort(parent.reason)));
+    detachers.push(onAbort(parent, () => abort(parent.reason)));
   }
-  const timer = signal.aborted
-    ? undefined
-    : setTimeout(() => controller.abort(onTimeout()), Math.min(timeout, MAX_TIMER));
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  // The race may be won by the response: keep this rejection from being reported as unhandled.
-  aborted.catch(() => {});
+  const timer = setTimeout(() => abort(onTimeout()), Math.min(timeout, MAX_TIMER));
   return {
     signal,
     aborted,
     dispose() {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       for (const detach of detachers) detach();
     },
   };

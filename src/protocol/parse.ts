@@ -1,4 +1,4 @@
-import * as v from "valibot";
+import type * as v from "valibot";
 import { ValidationError } from "../errors.ts";
 
 /** A snake_case key in camelCase, as `parseAnswer` renames it: `total_lines` is `totalLines`. */
@@ -38,10 +38,12 @@ export function parseAnswer<T, S extends v.GenericSchema>(
   body: unknown,
   what: string,
 ): T {
-  const result = v.safeParse(schema, body, { abortEarly: true });
+  // What `v.safeParse` does inside, without its merge of the global config (whose `lang` and
+  // messages this never reads): the entry then does not bundle `safeParse`.
+  const { value, issues } = schema["~run"]({ value: body }, { abortEarly: true });
   // The one cast: `camelize` does at run time what `Camelize` says, which AnswerOf checked is T.
-  if (result.success) return camelize(result.output) as T;
-  const issue = result.issues[0];
+  if (!issues) return camelize(value) as T;
+  const [issue] = issues;
   let path = "";
   for (const item of issue.path ?? []) {
     path +=
@@ -55,7 +57,7 @@ export function parseAnswer<T, S extends v.GenericSchema>(
 }
 
 /** Copies a parsed answer with its snake_case keys turned to camelCase, at every depth. */
-function camelize(value: unknown): unknown {
+export function camelize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelize);
   if (typeof value !== "object" || value === null) return value;
   const copy: Record<string, unknown> = {};

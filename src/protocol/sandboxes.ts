@@ -1,11 +1,21 @@
 import * as v from "valibot";
-import { parseAnswer } from "./parse.ts";
+import { camelize, parseAnswer } from "./parse.ts";
 
 /** A sandbox's state: starting up, running, or stopped (also a lazily created one not yet used). */
 export type SandboxStatus = "starting" | "running" | "stopped";
 
 /** The server's details of a sandbox lease, keys in camelCase; their fields depend on the server. */
 export type SandboxLease = Readonly<Record<string, unknown>>;
+
+/** What a sandbox may use (CONTRACT §12). */
+export interface SandboxResources {
+  /** CPU time in cores (fractions allowed); 0: no CPU limit. */
+  cpus: number;
+  /** Memory of all its processes together, in MiB. */
+  memoryMb: number;
+  /** The size of `/home/user`, in MiB; 0: no disk quota. */
+  diskMb: number;
+}
 
 /** A sandbox as the server describes it. */
 export interface SandboxInfo {
@@ -15,6 +25,12 @@ export interface SandboxInfo {
   status: SandboxStatus;
   /** When it was created, as the server wrote it (ISO 8601). */
   createdAt: string;
+  /** Idle time in ms after which it stops (its next tool call starts it again); 0: never. */
+  idleTimeout?: number | undefined;
+  /** When it was last used: a request for it, or a background command still running (ISO 8601). */
+  lastActivityAt?: string | undefined;
+  /** What it may use. */
+  resources?: SandboxResources | undefined;
   /** The lease, which `createSandbox` returns when the server sends one. */
   lease?: SandboxLease;
 }
@@ -23,10 +39,13 @@ const sandbox = v.object({
   name: v.string(),
   status: v.picklist(["starting", "running", "stopped"]),
   created_at: v.string(),
+  idle_timeout: v.optional(v.number()),
+  last_activity_at: v.optional(v.string()),
+  resources: v.optional(v.object({ cpus: v.number(), memory_mb: v.number(), disk_mb: v.number() })),
 });
 
 // The lease is opaque: any object is kept, anything else dropped.
-const created = v.object({ sandbox, lease: v.unknown() });
+const created = /* @__PURE__ */ v.object({ sandbox, lease: /* @__PURE__ */ v.unknown() });
 const one = v.object({ sandbox });
 const list = v.object({ sandboxes: v.array(sandbox) });
 
@@ -42,13 +61,15 @@ type WireSandbox = Omit<SandboxInfo, "lease">;
 
 /** Validates and maps the answer of `POST /v1/sandboxes`: the sandbox, with its lease if any. */
 export function toCreatedSandbox(body: unknown): SandboxInfo {
-  const { sandbox, lease } = parseAnswer<{ sandbox: WireSandbox; lease: unknown }, typeof created>(
-    created,
+  const { sandbox } = parseAnswer<{ sandbox: WireSandbox }, typeof one>(
+    one,
     body,
     "create sandbox",
   );
+  // `created` takes any lease as it is; reading it here spares the entry `v.unknown`.
+  const { lease } = body as { lease?: unknown };
   return typeof lease === "object" && lease
-    ? { ...sandbox, lease: lease as SandboxLease }
+    ? { ...sandbox, lease: camelize(lease) as SandboxLease }
     : sandbox;
 }
 

@@ -1,6 +1,7 @@
 import { ownFields } from "../internal/options.ts";
 import {
   type SandboxInfo,
+  type SandboxResources,
   toCreatedSandbox,
   toSandbox,
   toSandboxList,
@@ -16,6 +17,14 @@ export interface CreateSandboxOptions extends CallOptions {
   eager?: boolean | undefined;
   /** A snapshot id (`snapshot()`): the new sandbox's `/home/user` starts as that snapshot. */
   fromSnapshot?: string | undefined;
+  /**
+   * Idle time in ms after which the sandbox stops: its processes end, `/home/user` stays, and the
+   * next tool call starts it again. 0: never; otherwise at least 1000.
+   * @default the server's (30 minutes on the reference server)
+   */
+  idleTimeout?: number | undefined;
+  /** What the sandbox may use, each at most the server's maximum. @default the server's limits */
+  resources?: Partial<SandboxResources> | undefined;
 }
 
 /** The sandbox lifecycle methods of a client; each takes the call options `{ signal, requestTimeout }`. */
@@ -44,9 +53,23 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
     };
   return {
     createSandbox: async (options = {}) => {
+      const {
+        eager,
+        idleTimeout,
+        resources: r,
+        fromSnapshot,
+      } = ownFields("createSandbox", options, [
+        "eager",
+        "idleTimeout",
+        "resources",
+        "fromSnapshot",
+      ]) as CreateSandboxOptions;
       const body = {
         name: sandbox,
-        ...ownFields("createSandbox", options, ["eager", "fromSnapshot"]),
+        eager,
+        idle_timeout: idleTimeout,
+        resources: r && { cpus: r.cpus, memory_mb: r.memoryMb, disk_mb: r.diskMb },
+        from_snapshot: fromSnapshot,
       };
       return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },

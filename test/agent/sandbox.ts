@@ -1,18 +1,13 @@
 /** The setup most agent tests share: the real server, and one sandbox with a client for it. */
-import { afterAll, beforeAll } from "vitest";
+import { afterAll } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import {
   type AnthropicReplay,
   type ReplayTurn,
   startAnthropicReplay,
 } from "../support/anthropic-replay.ts";
-import {
-  randomSandboxName,
-  sandboxHostMissing,
-  startTestServer,
-  type TestServer,
-} from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 /** The server and sandbox of a test file, set once its `beforeAll` has run. */
 export interface SandboxFixture {
@@ -23,18 +18,14 @@ export interface SandboxFixture {
 /** Starts the server and creates a sandbox before the file's tests; destroys both after. */
 export function useSandbox(): SandboxFixture {
   const fixture = {} as SandboxFixture;
-  requireSandboxHost();
-  beforeAll(async () => {
-    if (sandboxHostMissing) return;
-    fixture.server = await startTestServer();
-    const { url, token } = fixture.server;
+  useTestServer({}, async (server) => {
+    fixture.server = server;
+    const { url, token } = server;
     fixture.client = createClient({ baseUrl: url, token, sandbox: randomSandboxName() });
     await fixture.client.createSandbox();
   });
-  afterAll(async () => {
-    await fixture.client?.destroySandbox();
-    await fixture.server?.close();
-  });
+  // Registered after the server's hooks, so it runs before the server closes.
+  afterAll(() => fixture.client?.destroySandbox());
   return fixture;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The behaviour every sandbox backend must have, written once against `SandboxBackend` alone:
  * start, call, stop, restart keeps the home, destroy deletes it, a dead agent is detected, a
- * stop reaches every process the sandbox started, and limits bind. A new backend (pods on a
+ * stop reaches every process the sandbox started, limits bind, and a port listening inside is
+ * reachable through `connectPort` (previews). A new backend (pods on a
  * cluster, say) passes when `describeBackendConformance("pods", createPodBackend)` is green.
  */
 import { randomInt } from "node:crypto";
@@ -188,6 +189,35 @@ export function describeBackendConformance(
       );
       await runtime.stop();
       expect(await processesNamed(`/bin/sleep ${seconds}`)).toBe(0);
+    });
+
+    it("connects to a port listening inside, and refuses one nothing listens on", async () => {
+      const runtime = await start(await createSandbox());
+      const port = randomInt(20_000, 60_000);
+      // A one-shot TCP echo on the sandbox's loopback; it says "ready" once it listens.
+      const echo = `require("net").createServer((s) => s.pipe(s)).listen(${port}, "127.0.0.1", () => console.log("ready"))`;
+      const { shellId } = await runtime.call("shell_run", {
+        sessionKey: "conformance",
+        command: `/usr/bin/node -e '${echo}'`,
+        timeoutMs: 30_000,
+        background: true,
+      });
+      await until(async () => {
+        const { output } = await runtime.call("shell_output", {
+          sessionKey: "conformance",
+          shellId,
+          cursor: 0,
+        });
+        return output.includes("ready");
+      }, "the echo server listens");
+      const socket = await runtime.connectPort(port);
+      const echoed = new Promise<string>((resolve) =>
+        socket.once("data", (data) => resolve(String(data))),
+      );
+      socket.write("through the tunnel");
+      expect(await echoed).toBe("through the tunnel");
+      socket.destroy();
+      await expect(runtime.connectPort(port + 1)).rejects.toMatchObject({ code: "bad_gateway" });
     });
 
     it("applies the file size, /tmp size and process limits", async (context) => {

@@ -11,12 +11,12 @@ import {
 } from "../../server/sandbox/backends.ts";
 import { unisolatedBackendFactory } from "../../server/sandbox/unisolated.ts";
 import { createClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServers } from "../support/use-server.ts";
 
 const kind = "registry-test";
-const servers: TestServer[] = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
+const startServer = useTestServers();
+afterAll(() => {
   backendFactories.delete(kind);
 });
 
@@ -27,8 +27,7 @@ describe("the backend registry", () => {
       built.push(context.dataDir);
       return { ...unisolatedBackendFactory(context), kind };
     });
-    const server = await startTestServer({ isolation: kind });
-    servers.push(server);
+    const server = await startServer({ isolation: kind });
     expect(built).toEqual([server.dataDir]);
     const lumina = createClient({
       baseUrl: server.url,

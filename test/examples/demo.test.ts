@@ -30,6 +30,11 @@ describe("npm run demo", () => {
       /original:\n.*hello, world!\n.*only in the original\n.*fork:\n.*hello, world!\n.*only in the fork\n/,
     );
     expect(run.stdout).toMatch(/GET \/\?visit=3/);
+    expect(run.stdout).toMatch(/open http:\/\/\d+-[0-9a-f]{40}\.localhost:\d+\/ in a browser/);
+    expect(run.stdout).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/preview\/[0-9a-f]{40}\/: 200, "Directory listing for \/"/,
+    );
+    expect(run.stdout).toContain("after closePort: 404");
     expect(run.stdout).toMatch(/status killed/);
   });
 });

@@ -2,14 +2,14 @@ import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { errorCode, rawCall } from "../support/http.ts";
-import { startTestServer } from "../support/server.ts";
-import { useTestServer } from "../support/use-server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 
 const secret = "test-secret-that-is-long-enough-for-hs256!";
 const key = new TextEncoder().encode(secret);
 const now = () => Math.floor(Date.now() / 1000);
 
 const server = useTestServer({ jwtSecret: secret });
+const startServer = useTestServers();
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
 
@@ -85,13 +85,9 @@ describe("HS256 JWTs", () => {
 
 describe("without a JWT secret", () => {
   it("refuses every JWT", async () => {
-    const plain = await startTestServer();
-    try {
-      const token = handMade({ alg: "HS256" }, { sub: "admin", exp: now() + 60 });
-      const answer = await rawCall(plain.url, "/v1/sandboxes", { token });
-      expect({ status: answer.status, code: errorCode(answer) }).toEqual(refused);
-    } finally {
-      await plain.close();
-    }
+    const plain = await startServer();
+    const token = handMade({ alg: "HS256" }, { sub: "admin", exp: now() + 60 });
+    const answer = await rawCall(plain.url, "/v1/sandboxes", { token });
+    expect({ status: answer.status, code: errorCode(answer) }).toEqual(refused);
   });
 });

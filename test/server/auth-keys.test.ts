@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { errorCode, looksLikeStack, rawCall } from "../support/http.ts";
-import { randomSandboxName, sandboxHostMissing, startTestServer } from "../support/server.ts";
-import { useTestServer } from "../support/use-server.ts";
+import { randomSandboxName, sandboxHostMissing } from "../support/server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 
 const server = useTestServer();
+const startServer = useTestServers();
 
 const client = (token: string, sandbox: string, toolSessionId?: string): LuminaClient =>
   createClient({
@@ -66,26 +67,22 @@ describe("API keys", () => {
 
   it("takes keys from the apiKeys option and keeps them after a restart without it", async () => {
     const key = "ab".repeat(32);
-    const configured = await startTestServer({ apiKeys: `dave:${key}` });
-    try {
-      const dave = createClient({
-        baseUrl: configured.url,
-        token: key,
-        sandbox: "d",
-        retry: false,
-      });
-      await dave.createSandbox({ eager: false });
-      await configured.restart();
-      const again = createClient({
-        baseUrl: configured.url,
-        token: key,
-        sandbox: "d",
-        retry: false,
-      });
-      expect((await again.getSandbox()).name).toBe("d");
-    } finally {
-      await configured.close();
-    }
+    const configured = await startServer({ apiKeys: `dave:${key}` });
+    const dave = createClient({
+      baseUrl: configured.url,
+      token: key,
+      sandbox: "d",
+      retry: false,
+    });
+    await dave.createSandbox({ eager: false });
+    await configured.restart();
+    const again = createClient({
+      baseUrl: configured.url,
+      token: key,
+      sandbox: "d",
+      retry: false,
+    });
+    expect((await again.getSandbox()).name).toBe("d");
   });
 });
 

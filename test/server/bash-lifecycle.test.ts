@@ -3,17 +3,10 @@
  * session expiry, and no leaks after many sessions come and go.
  */
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
-import {
-  randomSandboxName,
-  sandboxHostMissing,
-  startTestServer,
-  type TestServer,
-} from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
-
-requireSandboxHost();
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
 function clientOf(server: TestServer, sandbox: string, toolSessionId?: string): LuminaClient {
   return createClient({ baseUrl: server.url, token: server.token, sandbox, toolSessionId });
@@ -70,24 +63,16 @@ function impatientPost(url: string, token: string, body: unknown, idleMs: number
 }
 
 describe("bash lifecycle: long calls, restart, destroy", () => {
-  let server: TestServer;
-  let sandbox: string;
-  const client = (id?: string) => clientOf(server, sandbox, id);
-
-  beforeAll(async () => {
-    if (sandboxHostMissing) return; // the tests skip, saying why
-    server = await startTestServer({ heartbeatMs: 100 });
-    sandbox = randomSandboxName("life");
-    await client().createSandbox();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const sandbox = randomSandboxName("life");
+  const server = useTestServer({ heartbeatMs: 100 }, (started) =>
+    clientOf(started, sandbox).createSandbox(),
+  );
+  const client = (id?: string) => clientOf(server(), sandbox, id);
 
   it("keeps a long call alive past a client's short header and idle timeouts", async () => {
     const answer = await impatientPost(
-      `${server.url}/v1/sandboxes/${sandbox}/tools/bash`,
-      server.token,
+      `${server().url}/v1/sandboxes/${sandbox}/tools/bash`,
+      server().token,
       { command: "sleep 2; echo finished", timeout: 30_000 },
       700,
     );
@@ -131,19 +116,11 @@ describe("bash lifecycle: long calls, restart, destroy", () => {
 });
 
 describe("bash lifecycle: session expiry and leaks", () => {
-  let server: TestServer;
-  let sandbox: string;
-  const client = (id?: string) => clientOf(server, sandbox, id);
-
-  beforeAll(async () => {
-    if (sandboxHostMissing) return; // the tests skip, saying why
-    server = await startTestServer({ sessionIdleMs: 1500 });
-    sandbox = randomSandboxName("expire");
-    await client().createSandbox();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const sandbox = randomSandboxName("expire");
+  const server = useTestServer({ sessionIdleMs: 1500 }, (started) =>
+    clientOf(started, sandbox).createSandbox(),
+  );
+  const client = (id?: string) => clientOf(server(), sandbox, id);
 
   it("ends an idle session's shell and its processes, but not a session with running background commands", async () => {
     const idle = client();

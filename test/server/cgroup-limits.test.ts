@@ -10,20 +10,19 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLuminaServer, type LuminaServer } from "../../server/index.ts";
+import { createLuminaServer } from "../../server/index.ts";
 import { createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
 import { createClient } from "../../src/index.ts";
-import { startTestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { requireSandboxHost, useTestServers } from "../support/use-server.ts";
 
 requireSandboxHost();
 
 const dirs: string[] = [];
-const servers: LuminaServer[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
+// Registered after the cleanup above, so each test's servers close before its directories go.
+const startServer = useTestServers();
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "lumina-limits-"));
@@ -56,13 +55,7 @@ describe("a server whose sandboxes cannot get every limit", () => {
   it("starts without requireLimits and logs one warning naming each missing limit", async () => {
     const lines: string[] = [];
     const cgroups = createCgroupV2Driver({ root: await cgroup2Root(["memory"]) });
-    const server = await createLuminaServer({
-      dataDir: await tempDir(),
-      port: 0,
-      cgroups,
-      log: (text) => lines.push(text),
-    });
-    servers.push(server);
+    await startServer({ cgroups, log: (text) => lines.push(text) });
     const warnings = lines.filter((text) => text.includes("WARNING"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/WITHOUT these limits: pids \(.*\); cpu \(.*--require-limits/);
@@ -72,31 +65,17 @@ describe("a server whose sandboxes cannot get every limit", () => {
   it("logs nothing when every limit can be applied", async () => {
     const lines: string[] = [];
     const cgroups = createCgroupV2Driver({ root: await cgroup2Root(["memory", "pids", "cpu"]) });
-    servers.push(
-      await createLuminaServer({
-        dataDir: await tempDir(),
-        port: 0,
-        cgroups,
-        log: (text) => lines.push(text),
-      }),
-    );
+    await startServer({ cgroups, log: (text) => lines.push(text) });
     expect(lines.filter((text) => text.includes("WARNING"))).toEqual([]);
   });
 
   it("fails a sandbox's start with 503 when its limit files do not take, under requireLimits", async () => {
     // The controllers are offered, but the kernel makes no limit file in the sandbox's group.
     const cgroups = createCgroupV2Driver({ root: await cgroup2Root(["memory", "pids", "cpu"]) });
-    const server = await createLuminaServer({
-      dataDir: await tempDir(),
-      port: 0,
-      requireLimits: true,
-      cgroups,
-      log: () => {},
-    });
-    servers.push(server);
+    const server = await startServer({ requireLimits: true, cgroups });
     const lumina = createClient({
       baseUrl: server.url,
-      token: server.adminKey!,
+      token: server.token,
       sandbox: "no-limits",
       retry: false,
     });
@@ -110,14 +89,10 @@ describe("a server whose sandboxes cannot get every limit", () => {
 
 describe("requireLimits on this host's real cgroups", () => {
   it("starts and runs a sandbox with every limit applied", async () => {
-    const server = await startTestServer({ requireLimits: true });
-    try {
-      const lumina = createClient({ baseUrl: server.url, token: server.token, sandbox: "limited" });
-      await lumina.createSandbox();
-      expect((await lumina.bash("echo limited")).output).toBe("limited\n");
-    } finally {
-      await server.close();
-    }
+    const server = await startServer({ requireLimits: true });
+    const lumina = createClient({ baseUrl: server.url, token: server.token, sandbox: "limited" });
+    await lumina.createSandbox();
+    expect((await lumina.bash("echo limited")).output).toBe("limited\n");
   });
 });
 

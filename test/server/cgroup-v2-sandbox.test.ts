@@ -9,16 +9,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { listPids, removeTree } from "../../server/sandbox/cgroup-tree.ts";
 import { createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
 import type { LuminaClient } from "../../src/index.ts";
 import { escapee, until } from "../support/processes.ts";
-import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
-
-requireSandboxHost();
 
 const unified = "/sys/fs/cgroup/unified";
 const usable =
@@ -26,21 +23,8 @@ const usable =
   readFileSync("/proc/self/mountinfo", "utf8").includes(` ${unified} `) &&
   existsSync(join(unified, "cgroup.controllers"));
 const parent = `lumina-test-${process.pid}`;
-let server: TestServer | undefined;
 let lumina: LuminaClient;
 let group = "";
-
-beforeAll(async () => {
-  if (sandboxHostMissing) return; // the tests skip, saying why
-  if (!usable) return;
-  server = await startTestServer({ cgroups: createCgroupV2Driver({ root: unified, parent }) });
-  lumina = await newSandboxClient(server);
-  group = join(unified, parent, basename(dirname(await hostHomeOf(server, lumina))));
-});
-afterAll(async () => {
-  await server?.close();
-  if (usable) await removeTree(join(unified, parent));
-});
 
 /** How many `sleep <seconds>` processes run in the sandbox's v2 group, seen from the host. */
 async function onHost(seconds: string): Promise<number> {
@@ -53,6 +37,13 @@ async function onHost(seconds: string): Promise<number> {
 }
 
 describe.skipIf(!usable)("sandboxes on cgroup v2 job groups", () => {
+  // Registered before the server's hooks, so the parent group goes once the server has closed.
+  afterAll(() => removeTree(join(unified, parent)));
+  useTestServer({ cgroups: createCgroupV2Driver({ root: unified, parent }) }, async (server) => {
+    lumina = await newSandboxClient(server);
+    group = join(unified, parent, basename(dirname(await hostHomeOf(server, lumina))));
+  });
+
   it("runs each command in a slot of its own group, which has cgroup.kill", async () => {
     const own = await lumina.bash("grep '^0::' /proc/self/cgroup; ls /run/lumina/jobs/job0");
     // The sandbox's cgroup namespace starts at its group: a slot shows as /jobN.

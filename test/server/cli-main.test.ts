@@ -264,6 +264,32 @@ describe("the server command line", () => {
     expect(help.stdout()).toMatch(/--max-snapshots <n>/);
   });
 
+  it("builds preview URLs on --preview-domain, refuses a name that is not one, and explains it", async () => {
+    const run = await startCli(await tempDir(), {}, [
+      "--isolation",
+      "none",
+      "--preview-domain",
+      "Preview.Test",
+    ]);
+    const key = keyLine.exec(run.stdout())?.[1];
+    const lumina = createClient({ baseUrl: run.url, token: key!, sandbox: "pv", retry: false });
+    await lumina.createSandbox({ eager: false });
+    const { url } = await lumina.exposePort(3000);
+    expect(url).toMatch(
+      new RegExp(`^http://3000-[0-9a-f]{40}\\.preview\\.test:${new URL(run.url).port}/$`),
+    );
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    for (const bad of ["a..b", "x_y.test", "x.test/"]) {
+      const refused = runCli(["--port", "0", "--data", await tempDir(), `--preview-domain=${bad}`]);
+      expect(await refused.exited).toBe(2);
+      expect(refused.stderr()).toContain("--preview-domain must be a host name");
+    }
+    const help = runCli(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/--preview-domain <name>/);
+  });
+
   it("refuses unknown options with a usage line", async () => {
     const run = runCli(["--port", "0", "--bogus"]);
     expect(await run.exited).toBe(2);

@@ -6,28 +6,23 @@
 import { chown, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { requireSandboxHost, useTestServers } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf } from "./sandbox-helpers.ts";
 
 requireSandboxHost();
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = useTestServers();
 
 /** A client of the sandbox at the server's current address (a restart picks a new port). */
 const clientOf = (test: TestServer, sandbox: string): LuminaClient =>
   createClient({ baseUrl: test.url, token: test.token, sandbox });
 
 async function serverWithSandbox(): Promise<{ test: TestServer; lumina: LuminaClient }> {
-  const test = await startTestServer();
-  server = test;
+  const test = await startServer();
   const lumina = clientOf(test, randomSandboxName());
   await lumina.createSandbox({ eager: true });
   return { test, lumina };

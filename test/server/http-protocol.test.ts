@@ -1,12 +1,13 @@
 import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorCode, looksLikeStack, type RawAnswer, rawCall } from "../support/http.ts";
-import { randomSandboxName, sandboxHostMissing, startTestServer } from "../support/server.ts";
-import { useTestServer } from "../support/use-server.ts";
+import { randomSandboxName, sandboxHostMissing } from "../support/server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 
 const bodyLimit = 4 * 1024 * 1024;
 
 const server = useTestServer({ bodyLimit });
+const startServer = useTestServers();
 
 function expectError(answer: RawAnswer, status: number, code: string): void {
   expect({ status: answer.status, code: errorCode(answer) }).toEqual({ status, code });
@@ -276,22 +277,18 @@ describe("CORS", () => {
   });
 
   it("allows only the configured origins when given", async () => {
-    const strict = await startTestServer({ corsOrigins: ["https://app.example"] });
-    try {
-      const preflight = (origin: string) =>
-        rawCall(strict.url, "/v1/sandboxes", {
-          method: "OPTIONS",
-          headers: { origin, "access-control-request-method": "GET" },
-        });
-      expect(
-        (await preflight("https://app.example")).headers.get("access-control-allow-origin"),
-      ).toBe("https://app.example");
-      expect(
-        (await preflight("https://evil.example")).headers.get("access-control-allow-origin"),
-      ).toBeNull();
-    } finally {
-      await strict.close();
-    }
+    const strict = await startServer({ corsOrigins: ["https://app.example"] });
+    const preflight = (origin: string) =>
+      rawCall(strict.url, "/v1/sandboxes", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET" },
+      });
+    expect(
+      (await preflight("https://app.example")).headers.get("access-control-allow-origin"),
+    ).toBe("https://app.example");
+    expect(
+      (await preflight("https://evil.example")).headers.get("access-control-allow-origin"),
+    ).toBeNull();
   });
 });
 
@@ -322,21 +319,17 @@ describe("Lumina-Request-Id", () => {
 
   it("names the request in the log lines written while handling it", async () => {
     const lines: string[] = [];
-    const logged = await startTestServer({ log: (line) => lines.push(line) });
-    try {
-      const name = randomSandboxName();
-      await rawCall(logged.url, "/v1/sandboxes", { token: logged.token, body: { name } });
-      const answer = await rawCall(logged.url, `/v1/sandboxes/${name}/tools/bash`, {
-        token: logged.token,
-        session: "request-id-log",
-        body: { command: "true", description: "a described command" },
-      });
-      const id = answer.headers.get("lumina-request-id");
-      expect(lines.filter((line) => line.includes("a described command"))).toEqual([
-        expect.stringContaining(`[request ${id}] `),
-      ]);
-    } finally {
-      await logged.close();
-    }
+    const logged = await startServer({ log: (line) => lines.push(line) });
+    const name = randomSandboxName();
+    await rawCall(logged.url, "/v1/sandboxes", { token: logged.token, body: { name } });
+    const answer = await rawCall(logged.url, `/v1/sandboxes/${name}/tools/bash`, {
+      token: logged.token,
+      session: "request-id-log",
+      body: { command: "true", description: "a described command" },
+    });
+    const id = answer.headers.get("lumina-request-id");
+    expect(lines.filter((line) => line.includes("a described command"))).toEqual([
+      expect.stringContaining(`[request ${id}] `),
+    ]);
   });
 });

@@ -4,11 +4,12 @@ import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
 import { until } from "../support/processes.ts";
-import { randomSandboxName, startTestServer } from "../support/server.ts";
-import { useTestServer } from "../support/use-server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
 
 const server = useTestServer();
+const startServer = useTestServers();
 
 const client = (sandbox: string, token = server().token): LuminaClient =>
   createClient({ baseUrl: server().url, token, sandbox, retry: false });
@@ -66,7 +67,18 @@ describe("sandbox lifecycle", () => {
     const wire = (raw.json as { sandboxes: { name: string }[] }).sandboxes.find(
       (s) => s.name === name,
     );
-    expect(wire).toEqual({ name, status: "stopped", created_at: expect.any(String) });
+    expect(wire).toEqual({
+      name,
+      status: "stopped",
+      created_at: expect.any(String),
+      idle_timeout: 1_800_000,
+      last_activity_at: expect.any(String),
+      resources: {
+        cpus: expect.any(Number),
+        memory_mb: expect.any(Number),
+        disk_mb: expect.any(Number),
+      },
+    });
   });
 
   it("restarts: keeps /home/user, drops everything else and every process", async () => {
@@ -127,47 +139,43 @@ describe("sandbox lifecycle", () => {
 
 describe("per-user limits", () => {
   it("answers too many tool calls in flight with 429 and Retry-After, per user", async () => {
-    const limited = await startTestServer({ maxRequestsPerUser: 2 });
-    try {
-      const name = randomSandboxName();
-      const as = (token: string, sandbox: string, session?: string) =>
-        createClient({
-          baseUrl: limited.url,
-          token,
-          sandbox,
-          retry: false,
-          ...(session ? { toolSessionId: session } : {}),
-        });
-      await as(limited.token, name).createSandbox();
-      const other = as(limited.addUser("other"), name);
-      await other.createSandbox();
-      const home = await hostHomeOf(limited, as(limited.token, name));
-      const running = [
-        as(limited.token, name, "one").bash("touch admitted-one; sleep 6"),
-        as(limited.token, name, "two").bash("touch admitted-two; sleep 6"),
-      ];
-      // A command that runs was admitted: the third knocks once both hold their slots.
-      const admitted = async (call: string) =>
-        Boolean(await stat(join(home, `admitted-${call}`)).catch(() => undefined));
-      await until(async () => (await admitted("one")) && (await admitted("two")), "both run");
-      const third = await rawCall(limited.url, `/v1/sandboxes/${name}/tools/bash`, {
-        token: limited.token,
-        session: "three",
-        body: { command: "true" },
+    const limited = await startServer({ maxRequestsPerUser: 2 });
+    const name = randomSandboxName();
+    const as = (token: string, sandbox: string, session?: string) =>
+      createClient({
+        baseUrl: limited.url,
+        token,
+        sandbox,
+        retry: false,
+        ...(session ? { toolSessionId: session } : {}),
       });
-      expect({ status: third.status, code: errorCode(third) }).toEqual({
-        status: 429,
-        code: "rate_limited",
-      });
-      expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
-      // Another user is not held back by the first one's calls.
-      expect((await other.bash("echo mine")).output).toBe("mine\n");
-      await Promise.all(running);
-      // Slots come back once the calls end.
-      expect((await as(limited.token, name, "three").bash("echo ok")).output).toBe("ok\n");
-    } finally {
-      await limited.close();
-    }
+    await as(limited.token, name).createSandbox();
+    const other = as(limited.addUser("other"), name);
+    await other.createSandbox();
+    const home = await hostHomeOf(limited, as(limited.token, name));
+    const running = [
+      as(limited.token, name, "one").bash("touch admitted-one; sleep 6"),
+      as(limited.token, name, "two").bash("touch admitted-two; sleep 6"),
+    ];
+    // A command that runs was admitted: the third knocks once both hold their slots.
+    const admitted = async (call: string) =>
+      Boolean(await stat(join(home, `admitted-${call}`)).catch(() => undefined));
+    await until(async () => (await admitted("one")) && (await admitted("two")), "both run");
+    const third = await rawCall(limited.url, `/v1/sandboxes/${name}/tools/bash`, {
+      token: limited.token,
+      session: "three",
+      body: { command: "true" },
+    });
+    expect({ status: third.status, code: errorCode(third) }).toEqual({
+      status: 429,
+      code: "rate_limited",
+    });
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another user is not held back by the first one's calls.
+    expect((await other.bash("echo mine")).output).toBe("mine\n");
+    await Promise.all(running);
+    // Slots come back once the calls end.
+    expect((await as(limited.token, name, "three").bash("echo ok")).output).toBe("ok\n");
   });
 });
 

@@ -7,31 +7,21 @@ import { randomBytes } from "node:crypto";
 import { writeFile as hostWrite } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import {
-  randomSandboxName,
-  sandboxHostMissing,
-  startTestServer,
-  type TestServer,
-  type TestServerOptions,
-} from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf } from "./sandbox-helpers.ts";
-
-requireSandboxHost();
 
 /** How many unread 20 MiB image answers the attacker asks for (LUMINA_UNREAD_READS overrides). */
 const unreadCount = Number(process.env["LUMINA_UNREAD_READS"] ?? 32);
 const imageBytes = 20 * 1024 * 1024 - 1024;
 
-let server: TestServer;
 let attacker: LuminaClient;
 let victim: LuminaClient;
 
-/** A server whose `attacker` has a 20 MiB png in its home and whose `victim` a small text file. */
-async function startAttackedServer(options: TestServerOptions = {}) {
-  const started = await startTestServer(options);
+/** Gives the server's `attacker` a 20 MiB png in its home and its `victim` a small text file. */
+async function attack(started: TestServer) {
   const client = (token: string) =>
     createClient({ baseUrl: started.url, token, sandbox: randomSandboxName("u"), retry: false });
   const clients = { attacker: client(started.token), victim: client(started.addUser("victim")) };
@@ -47,16 +37,19 @@ async function startAttackedServer(options: TestServerOptions = {}) {
   return { server: started, ...clients };
 }
 
-beforeAll(async () => {
-  if (sandboxHostMissing) return; // the tests skip, saying why
-  ({ server, attacker, victim } = await startAttackedServer());
-}, 120_000);
-afterAll(() => server?.close());
+const server = useTestServer(
+  {},
+  async (started) => {
+    ({ attacker, victim } = await attack(started));
+  },
+  120_000,
+);
+const startServer = useTestServers();
 
 /** Sends a read of the big image on a raw socket, keeps its status, then stops reading. */
 function unreadRead(
   index: number,
-  on = { server, attacker },
+  on = { server: server(), attacker },
 ): Promise<{ socket: Socket; status: number }> {
   const { server, attacker } = on;
   const body = JSON.stringify({ file_path: "/home/user/big.png" });
@@ -133,10 +126,9 @@ describe("unread answers", () => {
   }, 180_000);
 
   it("keep their in-flight slots until sent, even under a large byte budget", async () => {
-    const limited = await startAttackedServer({
-      maxRequestsPerUser: 2,
-      maxAnswerBytesPerUser: 1024 ** 3,
-    });
+    const limited = await attack(
+      await startServer({ maxRequestsPerUser: 2, maxAnswerBytesPerUser: 1024 ** 3 }),
+    );
     const held: Socket[] = [];
     try {
       for (let i = 0; i < 2; i++) {
@@ -154,7 +146,6 @@ describe("unread answers", () => {
       expect(small.type === "text" && small.content).toContain("hello");
     } finally {
       for (const socket of held) socket.destroy();
-      await limited.server.close();
     }
   }, 180_000);
 });

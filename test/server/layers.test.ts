@@ -18,11 +18,11 @@ const serverRoot = join(repoRoot, "server");
  */
 const layers: string[][] = [
   ["main.ts"],
-  ["index.ts", "admin-commands.ts"],
+  ["index.ts", "admin-commands.ts", "lifecycle-options.ts"],
   ["options.ts"],
   ["http/"],
   ["auth/"],
-  ["sandboxes/"],
+  ["sandboxes/", "previews/"],
   ["tools/"],
   ["sessions/"],
   ["sandbox/"],

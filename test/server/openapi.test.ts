@@ -97,6 +97,8 @@ describe("GET /v1/openapi.json", () => {
         "/v1/sandboxes/{name}/fork",
         "/v1/snapshots",
         "/v1/snapshots/{id}",
+        "/v1/sandboxes/{name}/ports",
+        "/v1/sandboxes/{name}/ports/{port}",
         ...tools,
       ].sort(),
     );
@@ -225,6 +227,14 @@ describe("real answers of the server", () => {
     });
     await sandboxes("delete", "/v1/snapshots/{id}", `/v1/snapshots/${id}`, { token });
     expect(statuses.slice(-7)).toEqual([201, 200, 200, 404, 201, 201, 204]);
+    const ports = "/v1/sandboxes/{name}/ports";
+    await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 3000 } });
+    await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 0 } });
+    await sandboxes("get", ports, `${sandbox}/ports`, { token });
+    await sandboxes("delete", `${ports}/{port}`, `${sandbox}/ports/3000`, { token });
+    await sandboxes("delete", `${ports}/{port}`, `${sandbox}/ports/3000`, { token });
+    expect(statuses.slice(-5)).toEqual([201, 400, 200, 204, 404]);
+
     await sandboxes("post", "/v1/sandboxes/{name}/restart", `${sandbox}/restart`, { token });
     await sandboxes("delete", "/v1/sandboxes/{name}", sandbox, { token });
     await sandboxes("delete", "/v1/sandboxes/{name}", sandbox, { token });

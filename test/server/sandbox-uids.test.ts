@@ -6,18 +6,13 @@
 import { randomInt } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { errorCode, rawCall } from "../support/http.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { requireSandboxHost, useTestServers } from "../support/use-server.ts";
 
 requireSandboxHost();
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = useTestServers();
 
 const create = (url: string, token: string, name: string, eager = false) =>
   rawCall(url, "/v1/sandboxes", { token, body: { name, eager } });
@@ -38,12 +33,11 @@ async function homeOwners(dataDir: string): Promise<number[]> {
 describe("host uids", () => {
   it("300 create/destroy cycles keep working in a range of 8 uids", async () => {
     const base = 2_140_000_000 + randomInt(1000) * 8;
-    const test = await startTestServer({
+    const test = await startServer({
       hostUidBase: base,
       hostUidCount: 8,
       createRate: { burst: 1000, perSecond: 1000 },
     });
-    server = test;
     for (let cycle = 0; cycle < 300; cycle++) {
       const name = `cycle-${cycle}`;
       const created = await create(test.url, test.token, name);
@@ -69,8 +63,7 @@ describe("host uids", () => {
 
 describe("the create rate limit", () => {
   it("answers a burst past the limit with 429 rate_limited and Retry-After, per user", async () => {
-    const test = await startTestServer({ createRate: { burst: 3, perSecond: 0.1 } });
-    server = test;
+    const test = await startServer({ createRate: { burst: 3, perSecond: 0.1 } });
     for (let index = 0; index < 3; index++) {
       expect((await create(test.url, test.token, `burst-${index}`)).status).toBe(201);
     }

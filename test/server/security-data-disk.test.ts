@@ -7,59 +7,56 @@
  * The data directory is a 64 MiB tmpfs this test mounts (and unmounts) under a temp dir.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLuminaServer, type LuminaServer } from "../../server/index.ts";
 import { checkRoomForImage, freeBytes } from "../../server/sandbox/disk-room.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { sandboxHostMissing } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError } from "./sandbox-helpers.ts";
-
-requireSandboxHost();
 
 const MiB = 1024 ** 2;
 const diskSize = 80 * MiB;
-let mountPoint: string;
-let server: LuminaServer;
-let adminKey: string;
+// A fresh name: mkdir (not recursive) below refuses one that someone else made first.
+const mountPoint = join(tmpdir(), `lumina-small-disk-${randomBytes(8).toString("hex")}`);
+let mounted = false;
 let bobKey: string;
 let filler: LuminaClient;
 let bob: LuminaClient;
 
 const clientOf = (token: string, sandbox: string) =>
-  createClient({ baseUrl: server.url, token, sandbox, retry: { limit: 0 } });
+  createClient({ baseUrl: server().url, token, sandbox, retry: { limit: 0 } });
 
+// Registered before the server's hooks: mounted before it starts, unmounted after it closes.
 beforeAll(async () => {
   if (sandboxHostMissing) return; // the tests skip, saying why
-  mountPoint = await mkdtemp(join(tmpdir(), "lumina-small-disk-"));
+  await mkdir(mountPoint, { mode: 0o700 });
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", mountPoint]);
-  server = await createLuminaServer({
-    dataDir: join(mountPoint, "data"),
-    port: 0,
-    log: () => {},
+  mounted = true;
+});
+afterAll(async () => {
+  if (mounted) execFileSync("umount", [mountPoint]);
+  await rm(mountPoint, { recursive: true, force: true });
+});
+const server = useTestServer(
+  {
+    dataDirIn: mountPoint,
     // Three times the free space: one sandbox's 80 MiB disk alone can fill the 64 MiB filesystem.
     diskOvercommit: 3,
     registryReserve: 4 * MiB,
-    createRate: { burst: 1000, perSecond: 1000 },
     limits: { diskSize, maxFileSize: 256 * MiB },
-  });
-  adminKey = server.adminKey ?? server.addUserKey("admin");
-  bobKey = server.addUserKey("bob");
-  filler = clientOf(adminKey, "filler");
-  bob = clientOf(bobKey, "bob");
-  await filler.createSandbox({ eager: true });
-  await bob.createSandbox({ eager: true });
-});
-afterAll(async () => {
-  await server?.close();
-  if (mountPoint) {
-    execFileSync("umount", [mountPoint]);
-    await rm(mountPoint, { recursive: true, force: true });
-  }
-});
+  },
+  async (started) => {
+    bobKey = started.addUser("bob");
+    filler = clientOf(started.token, "filler");
+    bob = clientOf(bobKey, "bob");
+    await filler.createSandbox({ eager: true });
+    await bob.createSandbox({ eager: true });
+  },
+);
 
 describe("admission of new sandbox disks", () => {
   it("refuses a disk past the promise with 507 disk_full saying what to do", async () => {
@@ -123,7 +120,7 @@ describe("a data filesystem filled by one sandbox", () => {
         .createSandbox({ eager: false })
         .catch((error: unknown) => expect(error).toMatchObject({ code: "sandbox_exists" }));
     }
-    expect(server.addUserKey("carol")).toMatch(/./);
+    expect(server().addUser("carol")).toMatch(/./);
     // A sandbox that needs a new disk is refused before any disk is made.
     await expectToolError(
       clientOf(bobKey, "eager").createSandbox({ eager: true }),

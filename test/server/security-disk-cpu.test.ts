@@ -12,8 +12,8 @@ import { describe, expect, it } from "vitest";
 import { createLuminaServer } from "../../server/index.ts";
 import { isMountPoint } from "../../server/sandbox/disk.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
-import { randomSandboxName, startTestServer } from "../support/server.ts";
-import { useTestServer } from "../support/use-server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { useTestServer, useTestServers } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
 const MiB = 1024 ** 2;
@@ -25,6 +25,7 @@ const server = useTestServer({ limits: { diskSize, maxCpus: 1 } }, async () => {
   noisy = await newSandboxClient(server());
   quiet = await newSandboxClient(server());
 });
+const startServer = useTestServers();
 
 /** Free bytes of the host filesystem that holds `path`. */
 function hostFreeBytes(path: string): number {
@@ -167,14 +168,10 @@ describe("sandboxes without a quota", () => {
   });
 
   it("gives an unisolated (development) sandbox no image", async () => {
-    const plain = await startTestServer({ isolation: "none", limits: { diskSize } });
-    try {
-      const client = await newSandboxClient(plain);
-      const home = await hostHomeOf(plain, client);
-      expect(existsSync(join(dirname(home), "disk.img"))).toBe(false);
-      expect(await isMountPoint(home)).toBe(false);
-    } finally {
-      await plain.close();
-    }
+    const plain = await startServer({ isolation: "none", limits: { diskSize } });
+    const client = await newSandboxClient(plain);
+    const home = await hostHomeOf(plain, client);
+    expect(existsSync(join(dirname(home), "disk.img"))).toBe(false);
+    expect(await isMountPoint(home)).toBe(false);
   });
 });

@@ -8,45 +8,39 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
 
-requireSandboxHost();
-
-let server: TestServer;
 let alice: LuminaClient;
 let bob: LuminaClient;
 let hostDir: string;
 let bobHome: string;
 const secret = `host-secret-${randomBytes(8).toString("hex")}`;
 
-beforeAll(async () => {
-  if (sandboxHostMissing) return; // the tests skip, saying why
-  server = await startTestServer();
-  alice = await newSandboxClient(server, server.token, "alice");
-  bob = await newSandboxClient(server, server.token, "bob");
+// Registered before the server's hooks, so it runs after the server has closed.
+afterAll(async () => {
+  if (hostDir) await rm(hostDir, { recursive: true, force: true });
+});
+const server = useTestServer({}, async (started) => {
+  alice = await newSandboxClient(started, started.token, "alice");
+  bob = await newSandboxClient(started, started.token, "bob");
   hostDir = await mkdtemp(join(tmpdir(), "lumina-host-"));
   await writeFile(join(hostDir, "secret.txt"), `${secret}\n`);
   await bob.write("/home/user/bob-secret.txt", `${secret}\n`);
-  bobHome = await hostHomeOf(server, bob);
+  bobHome = await hostHomeOf(started, bob);
   const links: [string, string][] = [
     ["to-environ", "/proc/self/environ"],
     ["to-host-file", join(hostDir, "secret.txt")],
     ["to-host-dir", hostDir],
-    ["to-data", server.dataDir],
+    ["to-data", started.dataDir],
     ["to-bob", bobHome],
     ["to-bob-file", join(bobHome, "bob-secret.txt")],
   ];
   await alice.bash(
     links.map(([name, target]) => `ln -s '${target}' /home/user/${name}`).join(" && "),
   );
-});
-afterAll(async () => {
-  await server?.close();
-  if (hostDir) await rm(hostDir, { recursive: true, force: true });
 });
 
 describe("symlinks out of the home reach nothing outside the sandbox", () => {
@@ -71,7 +65,7 @@ describe("symlinks out of the home reach nothing outside the sandbox", () => {
     await expectToolError(alice.edit("/home/user/to-bob-file", secret, "pwned"), 404, "not_found");
     expect(await readFile(join(hostDir, "secret.txt"), "utf8")).toBe(`${secret}\n`);
     expect(existsSync(join(hostDir, "new.txt"))).toBe(false);
-    expect(existsSync(join(server.dataDir, "new.txt"))).toBe(false);
+    expect(existsSync(join(server().dataDir, "new.txt"))).toBe(false);
     expect(existsSync(join(bobHome, "new.txt"))).toBe(false);
     expect(await readFile(join(bobHome, "bob-secret.txt"), "utf8")).toBe(`${secret}\n`);
   });
@@ -91,9 +85,9 @@ describe("symlinks out of the home reach nothing outside the sandbox", () => {
     await expectToolError(alice.read("/home/user/bob-secret.txt"), 404, "not_found");
     await expectToolError(alice.read(join(bobHome, "bob-secret.txt")), 404, "not_found");
     await expectToolError(alice.read(join(hostDir, "secret.txt")), 404, "not_found");
-    const registry = (await readdir(server.dataDir))[0]!;
-    await expectToolError(alice.read(join(server.dataDir, registry)), 404, "not_found");
-    const { output } = await alice.bash(`ls ${server.dataDir} ${bobHome} 2>&1; ls /home`);
+    const registry = (await readdir(server().dataDir))[0]!;
+    await expectToolError(alice.read(join(server().dataDir, registry)), 404, "not_found");
+    const { output } = await alice.bash(`ls ${server().dataDir} ${bobHome} 2>&1; ls /home`);
     expect(output).not.toContain("bob-secret");
     expect(output.trim().split("\n").at(-1)).toBe("user");
   });
@@ -124,7 +118,7 @@ describe("a symlink swapped in between check and use", () => {
     // Host side: nothing at the host root, in the data dir outside the home, or in the host's /tmp.
     expect(existsSync(join("/", name))).toBe(false);
     expect(existsSync(join(tmpdir(), name))).toBe(false);
-    const aliceHome = await hostHomeOf(server, alice);
+    const aliceHome = await hostHomeOf(server(), alice);
     const found: string[] = [];
     const walk = async (dir: string) => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -133,7 +127,7 @@ describe("a symlink swapped in between check and use", () => {
         if (entry.isDirectory() && !entry.isSymbolicLink()) await walk(path);
       }
     };
-    await walk(server.dataDir);
+    await walk(server().dataDir);
     for (const path of found) expect(path.startsWith(`${aliceHome}/`)).toBe(true);
   });
 });

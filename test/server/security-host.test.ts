@@ -27,11 +27,12 @@ import { storageSteps } from "../../server/sandbox/storage.ts";
 import { openRegistry } from "../../server/store/database.ts";
 import { createHostUidTable } from "../../server/store/host-uids.ts";
 import { createSandboxStore } from "../../server/store/sandboxes.ts";
-import { randomSandboxName, startTestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { randomSandboxName } from "../support/server.ts";
+import { requireSandboxHost, useTestServers } from "../support/use-server.ts";
 import { fixedHostUid, newSandboxClient } from "./sandbox-helpers.ts";
 
 requireSandboxHost();
+const startServer = useTestServers();
 
 const scratch: string[] = [];
 afterAll(async () => {
@@ -49,21 +50,17 @@ type EtcModule = typeof import("../../server/sandbox/etc.ts");
 
 describe("the data directory", () => {
   it("after some activity, no file in it is readable or writable by group or others", async () => {
-    const server = await startTestServer();
-    try {
-      const lumina = await newSandboxClient(server);
-      await lumina.write("/home/user/a.txt", "a");
-      await lumina.bash("echo b > /home/user/b.txt");
-      const names = await readdir(server.dataDir);
-      expect(names).toEqual(expect.arrayContaining(["lumina.db", "lumina.db-wal", "sandboxes"]));
-      for (const name of names) {
-        const info = await stat(join(server.dataDir, name));
-        // Directories may keep the search bit (bwrap, as the sandbox uid, traverses them).
-        expect({ name, mode: info.mode & 0o066 }).toEqual({ name, mode: 0 });
-        if (info.isFile()) expect({ name, mode: info.mode & 0o777 }).toEqual({ name, mode: 0o600 });
-      }
-    } finally {
-      await server.close();
+    const server = await startServer();
+    const lumina = await newSandboxClient(server);
+    await lumina.write("/home/user/a.txt", "a");
+    await lumina.bash("echo b > /home/user/b.txt");
+    const names = await readdir(server.dataDir);
+    expect(names).toEqual(expect.arrayContaining(["lumina.db", "lumina.db-wal", "sandboxes"]));
+    for (const name of names) {
+      const info = await stat(join(server.dataDir, name));
+      // Directories may keep the search bit (bwrap, as the sandbox uid, traverses them).
+      expect({ name, mode: info.mode & 0o066 }).toEqual({ name, mode: 0 });
+      if (info.isFile()) expect({ name, mode: info.mode & 0o777 }).toEqual({ name, mode: 0o600 });
     }
   });
 });
@@ -221,24 +218,18 @@ describe("host uid blocks", () => {
 
   it("the server answers 503 unavailable once every uid of its range is held", async () => {
     const base = 1_990_000_000 + randomInt(100) * 65_536;
-    const server = await startTestServer({ hostUidBase: base, hostUidCount: 2 });
-    try {
-      const create = (name: string) =>
-        fetch(`${server.url}/v1/sandboxes`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
-          body: JSON.stringify({ name, eager: false }),
-        });
-      expect((await create(randomSandboxName())).status).toBe(201);
-      expect((await create(randomSandboxName())).status).toBe(201);
-      const refused = await create(randomSandboxName());
-      expect(refused.status).toBe(503);
-      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
-        "unavailable",
-      );
-    } finally {
-      await server.close();
-    }
+    const server = await startServer({ hostUidBase: base, hostUidCount: 2 });
+    const create = (name: string) =>
+      fetch(`${server.url}/v1/sandboxes`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, eager: false }),
+      });
+    expect((await create(randomSandboxName())).status).toBe(201);
+    expect((await create(randomSandboxName())).status).toBe(201);
+    const refused = await create(randomSandboxName());
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("unavailable");
   });
 });
 

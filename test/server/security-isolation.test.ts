@@ -7,38 +7,34 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LuminaClient } from "../../src/index.ts";
-import { sandboxHostMissing, startTestServer, type TestServer } from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf, newSandboxClient } from "./sandbox-helpers.ts";
-
-requireSandboxHost();
 
 const fakeKeys = `admin:${"ab".repeat(32)}`;
 const fakeJwtSecret = "jwt-secret-that-must-not-leak-0123456789";
-let server: TestServer;
 let lumina: LuminaClient;
 let saved: { LUMINA_API_KEYS?: string | undefined; LUMINA_JWT_SECRET?: string | undefined };
 
-beforeAll(async () => {
-  if (sandboxHostMissing) return; // the tests skip, saying why
+// Registered before the server's hooks: set before it starts, restored after it closes.
+beforeAll(() => {
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
   saved = { LUMINA_API_KEYS, LUMINA_JWT_SECRET };
   // Set in the server process's own environment: the sandbox must not inherit any of it.
   Object.assign(process.env, { LUMINA_API_KEYS: fakeKeys, LUMINA_JWT_SECRET: fakeJwtSecret });
-  server = await startTestServer();
-  lumina = await newSandboxClient(server);
 });
-afterAll(async () => {
-  await server?.close();
+afterAll(() => {
   for (const [name, value] of Object.entries(saved ?? {})) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
 });
+const server = useTestServer({}, async (started) => {
+  lumina = await newSandboxClient(started);
+});
 
 /** The host pids of a sandbox: its memory cgroup lists every process in it. */
 async function sandboxPids(): Promise<number[]> {
-  const id = basename(dirname(await hostHomeOf(server, lumina)));
+  const id = basename(dirname(await hostHomeOf(server(), lumina)));
   const procs = await readFile(`/sys/fs/cgroup/memory/lumina/${id}/cgroup.procs`, "utf8");
   return procs.split("\n").filter(Boolean).map(Number);
 }
@@ -51,13 +47,13 @@ describe("secrets", () => {
     expect(output).toContain("HOME=/home/user");
     // The shell engine's own LUMINA_SESSION / LUMINA_JOB markers are fine; nothing of the server is.
     expect(output).not.toMatch(/LUMINA_(API|JWT|DATA|TOKEN|KEY|SECRET)/);
-    for (const needle of [fakeJwtSecret, "ab".repeat(32), server.token, server.dataDir]) {
+    for (const needle of [fakeJwtSecret, "ab".repeat(32), server().token, server().dataDir]) {
       expect(output).not.toContain(needle);
     }
   });
 
   it("no process's command line or environment inside shows the data path or the storage id", async () => {
-    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const id = basename(dirname(await hostHomeOf(server(), lumina)));
     const { output } = await lumina.bash(
       "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; tr '\\0' '\\n' < $p/environ; done 2>/dev/null; echo ---; tr '\\0' ' ' < /proc/1/cmdline",
     );
@@ -65,7 +61,7 @@ describe("secrets", () => {
     expect(output.split("---\n")[1]).toMatch(
       /^\S*bwrap --args 3 -- \S+ \/opt\/lumina\/agent\.mjs\s*$/,
     );
-    for (const needle of [server.dataDir, id, "sandboxes/"]) expect(output).not.toContain(needle);
+    for (const needle of [server().dataDir, id, "sandboxes/"]) expect(output).not.toContain(needle);
   });
 
   it("bwrap's args pipe (fd 3, a socket) reaches neither bwrap's init nor the agent", async () => {
@@ -80,9 +76,9 @@ describe("secrets", () => {
   });
 
   it("mountinfo shows no data path but the home bind's own root (see docs/security.md)", async () => {
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     const { output } = await lumina.bash("cat /proc/self/mountinfo");
-    const leaking = output.split("\n").filter((line) => line.includes(server.dataDir));
+    const leaking = output.split("\n").filter((line) => line.includes(server().dataDir));
     // The kernel shows a bind mount's source path; only the /home/user mount may carry it.
     for (const line of leaking) expect(line.split(" ").slice(3, 5)).toEqual([home, "/home/user"]);
   });
@@ -95,7 +91,7 @@ describe("secrets", () => {
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets) {
       expect(target).toMatch(/^(socket:|pipe:|anon_inode:|\/dev\/|\/proc\/|\/home\/user|\/tmp\/)/);
-      expect(target).not.toContain(server.dataDir);
+      expect(target).not.toContain(server().dataDir);
     }
   });
 });
@@ -121,7 +117,7 @@ describe("users and ownership", () => {
   it("files a sandbox creates are owned by its dedicated host uid, not root", async () => {
     await lumina.write("/home/user/by-tool.txt", "x");
     await lumina.bash("echo y > /home/user/by-shell.txt");
-    const home = await hostHomeOf(server, lumina);
+    const home = await hostHomeOf(server(), lumina);
     const storage = await stat(dirname(home));
     expect(storage.uid).toBeGreaterThan(0);
     expect(storage.mode & 0o777).toBe(0o700);
@@ -149,7 +145,7 @@ describe("users and ownership", () => {
     expect(Number(processes)).toBeGreaterThan(0);
     expect(fileBlocks).not.toBe("unlimited");
     expect(cgroup).toBeDefined();
-    const id = basename(dirname(await hostHomeOf(server, lumina)));
+    const id = basename(dirname(await hostHomeOf(server(), lumina)));
     const limit = Number(
       await readFile(`/sys/fs/cgroup/memory/lumina/${id}/memory.limit_in_bytes`, "utf8"),
     );

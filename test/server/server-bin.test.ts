@@ -3,6 +3,7 @@
  * Node with no tsx, and `npm run server` hands SIGTERM to it instead of leaving it behind.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -110,6 +111,13 @@ describe("the built server", () => {
     const lumina = createClient({ baseUrl: url, token, sandbox: "bin-box", retry: false });
     await lumina.createSandbox();
     expect((await lumina.bash("echo from the built agent")).output).toBe("from the built agent\n");
+    // The agent the build put beside the server, not one bundled from source at run time.
+    const prebuilt = createHash("sha256")
+      .update(readFileSync(join(root, "dist-server", "lumina-agent.js")))
+      .digest("hex");
+    expect((await lumina.bash("sha256sum < /opt/lumina/agent.mjs")).output).toMatch(
+      new RegExp(`^${prebuilt} `),
+    );
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
   });

@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, isToolError, type LuminaClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import {
-  randomSandboxName,
-  sandboxHostMissing,
-  startTestServer,
-  type TestServer,
-} from "../support/server.ts";
-import { requireSandboxHost } from "../support/use-server.ts";
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { useTestServer } from "../support/use-server.ts";
 
-requireSandboxHost();
+/** Creates the sandbox `name` on `started` as its admin. */
+const createSandboxOn = (started: TestServer, name: string) =>
+  createClient({ baseUrl: started.url, token: started.token, sandbox: name }).createSandbox();
 
 async function failure(promise: Promise<unknown>): Promise<{ statusCode: number; code: string }> {
   const error = await promise.then(
@@ -23,19 +20,12 @@ async function failure(promise: Promise<unknown>): Promise<{ statusCode: number;
 const conflict = { statusCode: 409, code: "session_conflict" };
 
 describe("the session header", () => {
-  let server: TestServer;
-  let name: string;
-  beforeAll(async () => {
-    if (sandboxHostMissing) return; // the tests skip, saying why
-    server = await startTestServer();
-    name = randomSandboxName();
-    await createClient({ baseUrl: server.url, token: server.token, sandbox: name }).createSandbox();
-  });
-  afterAll(() => server?.close());
+  const name = randomSandboxName();
+  const server = useTestServer({}, (started) => createSandboxOn(started, name));
 
   const glob = (session?: string) =>
-    rawCall(server.url, `/v1/sandboxes/${name}/tools/glob`, {
-      token: server.token,
+    rawCall(server().url, `/v1/sandboxes/${name}/tools/glob`, {
+      token: server().token,
       body: { pattern: "*" },
       ...(session === undefined ? {} : { session }),
     });
@@ -56,8 +46,8 @@ describe("the session header", () => {
     ["non-ASCII", "sessión"],
     ["a quote", 'a"b'],
   ])("refuses an id with %s: 400", async (_label, id) => {
-    const answer = await rawCall(server.url, `/v1/sandboxes/${name}/tools/glob`, {
-      token: server.token,
+    const answer = await rawCall(server().url, `/v1/sandboxes/${name}/tools/glob`, {
+      token: server().token,
       body: { pattern: "*" },
       headers: { "lumina-tool-session": encodeURI(id) === id ? id : encodeURIComponent(id) },
     });
@@ -77,16 +67,16 @@ describe("the session header", () => {
   it("binds an id to (user, sandbox): 409 for another user or another sandbox", async () => {
     const id = `bound-${randomSandboxName()}`;
     const owner = createClient({
-      baseUrl: server.url,
-      token: server.token,
+      baseUrl: server().url,
+      token: server().token,
       sandbox: name,
       toolSessionId: id,
     });
     await owner.glob("*");
-    const stranger = server.addUser(`u${Date.now()}`);
+    const stranger = server().addUser(`u${Date.now()}`);
     const strangerName = randomSandboxName();
     const strangerClient = createClient({
-      baseUrl: server.url,
+      baseUrl: server().url,
       token: stranger,
       sandbox: strangerName,
       toolSessionId: id,
@@ -95,8 +85,8 @@ describe("the session header", () => {
     expect(await failure(strangerClient.glob("*"))).toEqual(conflict);
     const otherSandbox = randomSandboxName();
     const sameUser = createClient({
-      baseUrl: server.url,
-      token: server.token,
+      baseUrl: server().url,
+      token: server().token,
       sandbox: otherSandbox,
       toolSessionId: id,
     });
@@ -111,15 +101,20 @@ describe("the session header", () => {
   it("keeps read records across a server restart", async () => {
     const id = `reads-${randomSandboxName()}`;
     const session = () =>
-      createClient({ baseUrl: server.url, token: server.token, sandbox: name, toolSessionId: id });
+      createClient({
+        baseUrl: server().url,
+        token: server().token,
+        sandbox: name,
+        toolSessionId: id,
+      });
     await session().write("/home/user/tracked.txt", "one\n");
     await session().read("/home/user/tracked.txt");
-    await server.restart();
+    await server().restart();
     await expect(session().edit("/home/user/tracked.txt", "one", "two")).resolves.toMatchObject({
       replacements: 1,
     });
     // A session that never read the file is still refused.
-    const fresh = createClient({ baseUrl: server.url, token: server.token, sandbox: name });
+    const fresh = createClient({ baseUrl: server().url, token: server().token, sandbox: name });
     expect(await failure(fresh.write("/home/user/tracked.txt", "x"))).toEqual({
       statusCode: 409,
       code: "not_read",
@@ -134,31 +129,21 @@ describe("idle expiry", () => {
   let skew = 0;
   const pastIdle = async () => {
     skew += idleMs * 3;
-    await server.sweepSessions();
+    await server().sweepSessions();
   };
-  let server: TestServer;
-  let name: string;
-  let otherName: string;
-  beforeAll(async () => {
-    if (sandboxHostMissing) return; // the tests skip, saying why
-    server = await startTestServer({
-      sessionIdleMs: idleMs,
-      sessionClock: () => Date.now() + skew,
-    });
-    name = randomSandboxName();
-    otherName = randomSandboxName();
-    await createClient({ baseUrl: server.url, token: server.token, sandbox: name }).createSandbox();
-    await createClient({
-      baseUrl: server.url,
-      token: server.token,
-      sandbox: otherName,
-    }).createSandbox();
-  });
-  afterAll(() => server?.close());
+  const name = randomSandboxName();
+  const otherName = randomSandboxName();
+  const server = useTestServer(
+    { sessionIdleMs: idleMs, sessionClock: () => Date.now() + skew },
+    async (started) => {
+      await createSandboxOn(started, name);
+      await createSandboxOn(started, otherName);
+    },
+  );
   const session = (id: string, sandbox = name): LuminaClient =>
     createClient({
-      baseUrl: server.url,
-      token: server.token,
+      baseUrl: server().url,
+      token: server().token,
       sandbox,
       toolSessionId: id,
       retry: false,

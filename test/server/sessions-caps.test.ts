@@ -2,16 +2,15 @@
  * Session bookkeeping is per user: one user's many sessions never push out another user's
  * background ids, and a user past the cap on live tool sessions gets a 429 that says what to do.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/index.ts";
 import { errorCode, rawCall } from "../support/http.ts";
-import { randomSandboxName, startTestServer, type TestServer } from "../support/server.ts";
+import { randomSandboxName, type TestServer } from "../support/server.ts";
+import { useTestServers } from "../support/use-server.ts";
 
+const startServer = useTestServers();
+/** The server the running test started. */
 let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 /** A raw tool call of `user` (its API key) in tool session `session`. */
 function tool(token: string, sandbox: string, name: string, body: object, session: string) {
@@ -22,7 +21,7 @@ describe("tool session bookkeeping", () => {
   it("keeps a user's background ids however many sessions another user opens", async () => {
     // More sessions than the old server-wide bookkeeping held (500), all of one user.
     const attackerSessions = 520;
-    server = await startTestServer({ isolation: "none", maxSessionsPerUser: 1000 });
+    server = await startServer({ isolation: "none", maxSessionsPerUser: 1000 });
     const victimKey = server.addUser("victim");
     const victim = createClient({
       baseUrl: server.url,
@@ -53,7 +52,7 @@ describe("tool session bookkeeping", () => {
   }, 240_000);
 
   it("answers 429 rate_limited to a user past its cap of live sessions, not to others", async () => {
-    server = await startTestServer({ isolation: "none", maxSessionsPerUser: 3 });
+    server = await startServer({ isolation: "none", maxSessionsPerUser: 3 });
     const sandbox = randomSandboxName("cap");
     await createClient({ baseUrl: server.url, token: server.token, sandbox }).createSandbox();
     const glob = (token: string, box: string, session: string) =>
@@ -78,7 +77,7 @@ describe("tool session bookkeeping", () => {
 
   it("lets a user open new sessions again once idle ones expire", async () => {
     let now = Date.now();
-    server = await startTestServer({
+    server = await startServer({
       isolation: "none",
       maxSessionsPerUser: 1,
       sessionIdleMs: 1,

@@ -201,6 +201,26 @@ describe("snapshots on a host without a cgroup freezer", () => {
   });
 });
 
+describe("snapshots beside a warm pool", () => {
+  const server = useTestServer({ warmPool: 1, limits: { diskSize: 256 * 1024 ** 2 } });
+
+  it("restore and fork into their own home, never a prepared environment's fresh one", async () => {
+    const client = clients(server);
+    const source = client();
+    await source.createSandbox();
+    await source.write("/home/user/state.txt", "prepared");
+    const snapshot = await source.snapshot();
+    await server().warmPoolFilled();
+    const restored = client();
+    await restored.createSandbox({ fromSnapshot: snapshot.id });
+    expect((await restored.bash("cat ~/state.txt")).output).toBe("prepared");
+    await server().warmPoolFilled();
+    const fork = client();
+    await source.forkSandbox(fork.sandbox);
+    expect((await fork.bash("cat ~/state.txt")).output).toBe("prepared");
+  });
+});
+
 describe("snapshot admission", () => {
   // With this ratio the data disk "holds" a few bytes, so nothing more fits.
   const server = useTestServer({ diskQuota: false, diskOvercommit: 1e-12 });

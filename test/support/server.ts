@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { createLuminaServer, type LuminaServerOptions } from "../../server/index.ts";
 
 /** Options of `startTestServer`: any server option but the data directory and address. */
-export type TestServerOptions = Omit<LuminaServerOptions, "dataDir" | "host" | "port">;
+export type TestServerOptions = Omit<LuminaServerOptions, "dataDir" | "host" | "port"> & {
+  /** The directory the temporary data directory is made in (a small test filesystem). @default os.tmpdir() */
+  dataDirIn?: string;
+};
 
 /** A running test server. */
 export interface TestServer {
@@ -23,6 +26,10 @@ export interface TestServer {
   addUser(name: string): string;
   /** Expires idle tool sessions now (with `sessionClock`, idle time passes without sleeping). */
   sweepSessions(): Promise<void>;
+  /** Stops every sandbox idle past its timeout now (with `idleClock`, without sleeping). */
+  sweepIdle(): Promise<void>;
+  /** Resolves once the warm pool is full (or cannot fill now). */
+  warmPoolFilled(): Promise<void>;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
@@ -36,19 +43,23 @@ export const sandboxHostMissing: string | undefined =
     : "needs root and bubblewrap (apt-get install bubblewrap), as CI runs it";
 
 /** Starts the real server for a test. */
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(testOptions: TestServerOptions = {}): Promise<TestServer> {
+  const { dataDirIn = tmpdir(), ...options } = testOptions;
   if ((options.isolation ?? "bubblewrap") === "bubblewrap" && sandboxHostMissing) {
     throw new Error(
       `This test starts a server with bubblewrap sandboxes: it ${sandboxHostMissing}`,
     );
   }
-  const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
+  const dataDir = await mkdtemp(join(dataDirIn, "lumina-test-"));
   const start = () =>
     createLuminaServer({
       isolation: "bubblewrap",
       log: () => {},
       // Suites create sandboxes in bursts; the create rate limit has its own test.
       createRate: { burst: 1000, perSecond: 1000 },
+      // Prepared environments would add load to every suite; the warm pool's tests turn it on.
+      warmPool: 0,
+      warmPoolLoadLimit: Number.POSITIVE_INFINITY,
       ...options,
       dataDir,
       host: "127.0.0.1",
@@ -65,6 +76,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir,
     addUser: (name) => server.addUserKey(name),
     sweepSessions: () => server.sweepSessions(),
+    sweepIdle: () => server.sweepIdle(),
+    warmPoolFilled: () => server.warmPoolFilled(),
     async restart() {
       await server.close();
       server = await start();

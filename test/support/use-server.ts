@@ -2,7 +2,7 @@
  * Vitest fixtures over the test server: `useTestServer()` instead of a start/stop pair in every
  * file, and a skip with the reason on machines that cannot run bubblewrap sandboxes.
  */
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import {
   sandboxHostMissing,
   startTestServer,
@@ -41,6 +41,23 @@ export function useTestServer(
   afterAll(() => server?.close());
   return () => {
     if (!server) throw new Error("useTestServer: its server starts in beforeAll; use it in a test");
+    return server;
+  };
+}
+
+/**
+ * For tests that each need a server of their own (other options, a crash, a restart from the
+ * outside): returns a starter whose servers are closed after the test that started them.
+ * Start them inside the test, after any skip.
+ */
+export function useTestServers(): (options?: TestServerOptions) => Promise<TestServer> {
+  const started: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.close()));
+  });
+  return async (options) => {
+    const server = await startTestServer(options);
+    started.push(server);
     return server;
   };
 }

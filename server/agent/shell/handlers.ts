@@ -3,7 +3,7 @@
 import type { AgentHandlers } from "../../shared/agent-protocol.ts";
 import type { ShellMethods } from "../../shared/shell-protocol.ts";
 import { AgentError } from "../failure.ts";
-import { ShellSession } from "./shell-session.ts";
+import { prepareSpareShell, ShellSession } from "./shell-session.ts";
 
 const sessions = new Map<string, ShellSession>();
 
@@ -59,4 +59,8 @@ export const shellHandlers: AgentHandlers<keyof ShellMethods> = {
   },
 
   shell_busy: async (params) => ({ busy: sessions.get(params.sessionKey)?.busy ?? false }),
+
+  shell_prepare: async () => ({ prepared: prepareSpareShell() }),
+
+  shell_any_busy: async () => ({ busy: [...sessions.values()].some((session) => session.busy) }),
 };

@@ -89,7 +89,7 @@ export class PersistentShell {
     sessionTag: string,
     env: NodeJS.ProcessEnv,
     cwd: string,
-    private readonly transcript?: Transcript,
+    private transcript?: Transcript,
   ) {
     shellCount += 1;
     const dir = join(tmpdir(), `.lumina-shell-${process.pid}-${shellCount}`);
@@ -137,6 +137,11 @@ export class PersistentShell {
     });
     this.child.stdin?.write(initScript);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Gives a shell started without one its session's transcript. */
+  attachTranscript(transcript: Transcript): void {
+    this.transcript ??= transcript;
   }
 
   /** True once the shell process has ended (the next command needs a new shell). */

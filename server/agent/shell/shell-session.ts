@@ -14,6 +14,21 @@ import { Transcript } from "./transcript.ts";
 export const defaultMaxOutputChars = 30_000;
 
 let sessionCount = 0;
+const newTag = () => {
+  sessionCount += 1;
+  return `${process.pid}-${sessionCount}-${randomBytes(4).toString("hex")}`;
+};
+
+// A shell started before any session asked (a warm environment), taken by the first new session.
+let spare: { tag: string; shell: PersistentShell } | undefined;
+
+/** Starts the spare shell the next new session takes, unless there is one; true if it started. */
+export function prepareSpareShell(): boolean {
+  if (spare && !spare.shell.isEnded) return false;
+  const tag = newTag();
+  spare = { tag, shell: new PersistentShell(tag, shellEnvironment(), homeDirectory()) };
+  return true;
+}
 
 export class ShellSession {
   private shell: PersistentShell | undefined;
@@ -26,8 +41,10 @@ export class ShellSession {
   readonly background = new Map<string, BackgroundCommand>();
 
   constructor() {
-    sessionCount += 1;
-    this.tag = `${process.pid}-${sessionCount}-${randomBytes(4).toString("hex")}`;
+    const taken = spare && !spare.shell.isEnded ? spare : undefined;
+    spare = undefined;
+    this.tag = taken?.tag ?? newTag();
+    this.shell = taken?.shell;
   }
 
   /** True while any background command still runs. */
@@ -51,6 +68,8 @@ export class ShellSession {
       );
     }
     if (this.shell?.isEnded) this.shell = undefined;
+    // A spare shell started before the session had its transcript.
+    if (this.transcript) this.shell?.attachTranscript(this.transcript);
     this.shell ??= new PersistentShell(
       this.tag,
       shellEnvironment(),

@@ -94,14 +94,16 @@ beforeAll(async () => {
       "--disable-sync",
     ],
   });
-});
+  // Chromium's first start on a loaded 2-core machine can take over a minute.
+}, 180_000);
 
 afterAll(async () => {
   await context?.close();
   await lumina?.close();
   pages?.server.close();
   stranger?.server.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  // Chromium may still be writing its profile as it exits: retry the removal.
+  if (profile) await rm(profile, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** Opens `url` and fails the test on any uncaught error in the page. */
