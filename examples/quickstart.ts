@@ -1,9 +1,10 @@
 /**
  * A tour of a Lumina sandbox: lifecycle, the persistent shell, files with read-before-write,
- * search, a background dev server followed live, and a preview URL of it. Run it with `npm run demo`, or against
- * your own server: `LUMINA_URL=http://… LUMINA_TOKEN=… npx tsx examples/quickstart.ts`.
+ * search, a fork that goes its own way, a background dev server followed live, and a preview URL
+ * of it. Run it with `npm run demo`, or against your own server:
+ * `LUMINA_URL=http://… LUMINA_TOKEN=… npx tsx examples/quickstart.ts`.
  */
-import { isToolError, launchSandbox } from "lumina-sandbox";
+import { createClient, isToolError, launchSandbox } from "lumina-sandbox";
 
 const baseUrl = process.env["LUMINA_URL"] ?? "http://localhost:8080";
 const token = process.env["LUMINA_TOKEN"];
@@ -72,6 +73,20 @@ const grep = await lumina.grep("greet", {
 });
 for (const match of grep.matches)
   console.log(`   ${match.file}:${match.lineNumber}: ${match.line}`);
+
+step("fork: a copy of this sandbox, home and all, that goes its own way");
+const fork = createClient({ baseUrl, token, sandbox: `${lumina.sandbox}-fork` });
+await lumina.forkSandbox(fork.sandbox);
+try {
+  await lumina.bash(`echo 'print("only in the original")' >> app.py`);
+  await fork.bash(`echo 'print("only in the fork")' >> ~/project/app.py`);
+  console.log("   original:");
+  show((await lumina.bash("python3 app.py")).output);
+  console.log("   fork:");
+  show((await fork.bash("python3 ~/project/app.py")).output);
+} finally {
+  await fork.destroySandbox();
+}
 
 step("a background dev server, followed live");
 // Sandboxes share the host's network (so installs work): pick a port no neighbour is likely on.

@@ -46,7 +46,7 @@ export function runAdminCommand(name: string, args: string[], dataDir: string): 
     if (name === "revoke-key") return revokeKey(keys, user, rest[0]!);
     keys.removeUser(user);
     return ok(
-      `removed user ${user}: its API keys are revoked, its JWTs are refused, and the server destroys its sandboxes (within seconds if it runs, else when it starts)\n`,
+      `removed user ${user}: its API keys are revoked, its JWTs are refused, and the server destroys its sandboxes and snapshots (within seconds if it runs, else when it starts)\n`,
     );
   } finally {
     db.close();

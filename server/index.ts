@@ -32,6 +32,7 @@ import { defaultDescriptorReserve, descriptorUsage } from "./sandbox/descriptors
 import { SandboxManager } from "./sandbox/manager.ts";
 import { resourcesOf } from "./sandboxes/resources.ts";
 import { createSandboxService, type SandboxService } from "./sandboxes/service.ts";
+import { createSnapshotService, defaultMaxSnapshotsPerUser } from "./sandboxes/snapshots.ts";
 import { createWarmPool, loadHoldOff } from "./sandboxes/warm-pool.ts";
 import { createToolSessions, defaultSessionIdleMs } from "./sessions/tool-sessions.ts";
 import { openRegistry } from "./store/database.ts";
@@ -47,6 +48,7 @@ import { createSandboxActivityStore } from "./store/sandbox-activity.ts";
 import { createSandboxResourceStore } from "./store/sandbox-resources.ts";
 import { createSandboxStore } from "./store/sandboxes.ts";
 import { createReadRecordStore, createToolSessionStore } from "./store/sessions.ts";
+import { createSnapshotStore } from "./store/snapshots.ts";
 import { createWarmPoolStore } from "./store/warm-pool.ts";
 import { pdfParserUids } from "./tools/pdf.ts";
 
@@ -172,8 +174,16 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     }),
     previews.revokeSandbox,
   );
+  const snapshots = createSnapshotService({
+    store: createSnapshotStore(db),
+    sandboxes,
+    control: manager,
+    maxPerUser: options.maxSnapshotsPerUser ?? defaultMaxSnapshotsPerUser,
+    log,
+  });
   // Destroys a crash cut short are finished before anyone can call.
   await sandboxes.recover();
+  await snapshots.recover();
   // Environments a stop left behind go before new ones are prepared.
   await pool.start();
   const sessions = createToolSessions({
@@ -186,11 +196,12 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       : {}),
     log,
   });
-  const reaper = startRemovedUserReaper({ keys, sandboxes, log });
+  const reaper = startRemovedUserReaper({ keys, sandboxes, snapshots, log });
   const app = createApp({
     version,
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
     sandboxes,
+    snapshots,
     previews,
     sessions,
     reads: createReadRecordStore(db),

@@ -1,12 +1,12 @@
 /**
- * The CLI flags of CONTRACT §12 (idle stop, warm pool, resource maxima) and their parsing, kept
+ * The CLI flags of CONTRACT §12 (idle stop, warm pool, resource maxima, snapshots per user) and their parsing, kept
  * out of server/main.ts so each feature's flags stay together.
  */
 import type { LuminaServerOptions } from "./options.ts";
 
 /** The usage line of these flags. */
 export const lifecycleUsage =
-  "[--idle-timeout <ms>] [--warm-pool <n>] [--max-cpus <n>] [--max-memory-mb <n>] [--max-disk-mb <n>]";
+  "[--idle-timeout <ms>] [--warm-pool <n>] [--max-cpus <n>] [--max-memory-mb <n>] [--max-disk-mb <n>] [--max-snapshots <n>]";
 
 /** The help text of these flags. */
 export const lifecycleHelp = `  --idle-timeout <ms>    stop a sandbox after this long with no request and no running
@@ -15,7 +15,8 @@ export const lifecycleHelp = `  --idle-timeout <ms>    stop a sandbox after this
   --warm-pool <n>        environments kept prepared so an eager create starts at once
                          (default 2; 0: none).
   --max-cpus <n>         the most cores, --max-memory-mb and --max-disk-mb the most MiB, that a
-                         create may ask for in 'resources' (default: what every sandbox gets).`;
+                         create may ask for in 'resources' (default: what every sandbox gets).
+  --max-snapshots <n>    snapshots one user may keep (default 32); past it a snapshot is a 409.`;
 
 /** parseArgs' option table for these flags. */
 export const lifecycleFlags = {
@@ -24,12 +25,16 @@ export const lifecycleFlags = {
   "max-cpus": { type: "string" },
   "max-memory-mb": { type: "string" },
   "max-disk-mb": { type: "string" },
+  "max-snapshots": { type: "string" },
 } as const;
 
 /** The server options these flags set; throws a message naming a bad flag. */
 export function lifecycleOptions(
   values: Partial<Record<keyof typeof lifecycleFlags, string | undefined>>,
-): Pick<LuminaServerOptions, "idleTimeoutMs" | "warmPool" | "maxResources"> {
+): Pick<
+  LuminaServerOptions,
+  "idleTimeoutMs" | "warmPool" | "maxResources" | "maxSnapshotsPerUser"
+> {
   const number = (flag: keyof typeof lifecycleFlags, whole: boolean) => {
     const text = values[flag];
     if (text === undefined) return undefined;
@@ -43,6 +48,8 @@ export function lifecycleOptions(
   if (idle !== undefined && idle !== 0 && idle < 1000)
     throw new Error("--idle-timeout must be 0 (never) or at least 1000 ms");
   if (idle !== undefined) result.idleTimeoutMs = idle;
+  const snapshots = number("max-snapshots", true);
+  if (snapshots !== undefined) result.maxSnapshotsPerUser = snapshots;
   const pool = number("warm-pool", true);
   if (pool !== undefined) result.warmPool = pool;
   const cpus = number("max-cpus", false);

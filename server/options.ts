@@ -59,6 +59,8 @@ export interface LuminaServerOptions {
   maxAnswerBytesPerUser?: number;
   /** Sandboxes one user may have (each can take its full limits). @default 32 */
   maxSandboxesPerUser?: number;
+  /** Snapshots one user may keep (a fork's own copy does not count); past it, 409. @default 32 */
+  maxSnapshotsPerUser?: number;
   /** The first host uid handed to a sandbox. @default a block of 65536 above 200000 picked by the data directory's path */
   hostUidBase?: number;
   /** How many host uids from `hostUidBase` sandboxes may hold at once. @default 65536 */

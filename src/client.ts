@@ -11,6 +11,7 @@ import { createFileMethods, type FileMethods } from "./tools/files.ts";
 import { createPortMethods, type PortMethods } from "./tools/ports.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
+import { createSnapshotMethods, type SnapshotMethods } from "./tools/snapshots.ts";
 import {
   type ClientHooks,
   createFetchTransport,
@@ -78,6 +79,7 @@ export const CLIENT_KEYS: readonly string[] = [
 /** A client of one sandbox, for one tool session. */
 export interface LuminaClient
   extends SandboxMethods,
+    SnapshotMethods,
     FileMethods,
     SearchMethods,
     BashMethods,
@@ -157,6 +159,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     toolSessionId: settings.toolSessionId,
     sandbox: settings.sandbox,
     ...createSandboxMethods(request, settings.sandbox),
+    ...createSnapshotMethods(request, settings.sandbox),
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
     ...createPortMethods(request, settings.sandbox),

@@ -66,6 +66,7 @@ export type {
   GrepOutputMode,
   GrepResult,
 } from "./protocol/search.ts";
+export type { SnapshotInfo } from "./protocol/snapshots.ts";
 export type { CallOptions } from "./request.ts";
 export type { RetryOption, RetryOptions } from "./retry.ts";
 export type { StreamOutputOptions } from "./stream.ts";
@@ -79,6 +80,7 @@ export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tool
 export type { ExposePortOptions, PortMethods } from "./tools/ports.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
+export type { ForkSandboxOptions, SnapshotMethods, SnapshotOptions } from "./tools/snapshots.ts";
 export {
   type ClientHooks,
   createFetchTransport,

@@ -30,8 +30,13 @@ export interface CallOptions {
 export interface Call<T> {
   /** The HTTP method. */
   readonly method: "GET" | "POST" | "DELETE";
-  /** The path below `/v1/sandboxes`, starting with `/` or empty. */
+  /** The path below `/v1/sandboxes` (or `root`), starting with `/` or empty. */
   readonly path: string;
+  /**
+   * The collection below `/v1` that `path` is in.
+   * @default "/sandboxes"
+   */
+  readonly root?: string;
   /** The JSON body, with camelCase keys that are sent in snake_case; `undefined` ones are left out. */
   readonly body?: Readonly<Record<string, unknown>>;
   /**
@@ -66,7 +71,7 @@ export interface RequesterSettings {
 
 /** Creates the function that sends calls: headers, timeout, abort, retries and error mapping. */
 export function createRequester(settings: RequesterSettings): Requester {
-  const root = `${settings.baseUrl}/v1/sandboxes`;
+  const v1 = `${settings.baseUrl}/v1`;
   const baseHeaders = { accept: "application/json", authorization: `Bearer ${settings.token}` };
   const toolHeaders = { ...baseHeaders, "lumina-tool-session": settings.toolSessionId };
 
@@ -75,7 +80,7 @@ export function createRequester(settings: RequesterSettings): Requester {
       call.ownTimeout === undefined
         ? (options.requestTimeout ?? settings.timeout)
         : Math.max(options.requestTimeout ?? 0, call.ownTimeout);
-    const url = root + call.path;
+    const url = v1 + (call.root ?? "/sandboxes") + call.path;
     const where = `${call.method} ${url}`;
     const link = linkSignal(
       [options.signal, settings.closed],

@@ -1,9 +1,10 @@
 /**
- * Destroys the sandboxes of users an operator removed (`lumina-server remove-user`). The
+ * Destroys the sandboxes and snapshots of users an operator removed (`lumina-server remove-user`). The
  * command runs in its own process and only writes the registry; the server that owns the
  * sandboxes finds the removal here: at start, then every few seconds.
  */
 import type { SandboxService } from "../sandboxes/service.ts";
+import type { SnapshotService } from "../sandboxes/snapshots.ts";
 import type { KeyStore } from "../store/keys.ts";
 
 /** How often a running server looks for removed users' sandboxes, in ms. */
@@ -21,10 +22,12 @@ export interface RemovedUserReaper {
 export function startRemovedUserReaper(options: {
   keys: KeyStore;
   sandboxes: SandboxService;
+  /** Its snapshots go too. @default kept (only sandboxes are reaped) */
+  snapshots?: SnapshotService;
   log: (line: string) => void;
   intervalMs?: number;
 }): RemovedUserReaper {
-  const { keys, sandboxes, log } = options;
+  const { keys, sandboxes, snapshots, log } = options;
   let running: Promise<void> | undefined;
   const sweepOnce = async () => {
     for (const user of keys.removedUsers()) {
@@ -37,6 +40,11 @@ export function startRemovedUserReaper(options: {
             ),
         );
       }
+      await snapshots
+        ?.removeAllOf(user)
+        .catch((error: unknown) =>
+          log(`deleting the snapshots of removed user ${user} failed: ${String(error)}`),
+        );
     }
   };
   const reap = () => {

@@ -3,6 +3,7 @@
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { PreviewService } from "../previews/service.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
+import type { SnapshotService } from "../sandboxes/snapshots.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
 import type { ReadRecordStore } from "../store/sessions.ts";
 import type { ConnectionGuard } from "./connections.ts";
@@ -17,6 +18,7 @@ export interface AppServices {
   version: string;
   authenticator: Authenticator;
   sandboxes: SandboxService;
+  snapshots: SnapshotService;
   previews: PreviewService;
   sessions: ToolSessions;
   reads: ReadRecordStore;

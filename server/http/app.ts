@@ -11,6 +11,7 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { addPortRoutes } from "./port-routes.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
+import { addSnapshotRoutes } from "./snapshot-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
 
 /** Each route pattern with the methods it answers, to tell a 405 from a 404. */
@@ -20,6 +21,9 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/(snapshots|fork)\/?$/, ["POST"]],
+  [/^\/v1\/snapshots\/?$/, ["GET", "HEAD"]],
+  [/^\/v1\/snapshots\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/ports\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/ports\/[^/]+\/?$/, ["DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
@@ -67,7 +71,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   };
   app.use("/v1/sandboxes", authenticate);
   app.use("/v1/sandboxes/*", authenticate);
+  app.use("/v1/snapshots", authenticate);
+  app.use("/v1/snapshots/*", authenticate);
   addSandboxRoutes(app, services);
+  addSnapshotRoutes(app, services);
   addPortRoutes(app, services);
   addToolRoutes(app, services);
 

@@ -10,12 +10,15 @@ import { fileAnswers } from "../../src/protocol/files.ts";
 import { portAnswers } from "../../src/protocol/ports.ts";
 import { sandboxAnswers } from "../../src/protocol/sandboxes.ts";
 import { searchAnswers } from "../../src/protocol/search.ts";
+import { snapshotAnswers } from "../../src/protocol/snapshots.ts";
 import { sessionIdShape } from "../sessions/tool-sessions.ts";
 import { requestIdHeader } from "./request-id.ts";
 import {
   createSandboxBody,
   exposePortBody,
+  forkBody,
   sandboxNamePattern,
+  snapshotBody,
   type ToolName,
   toolBodies,
 } from "./schemas.ts";
@@ -85,6 +88,10 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     CreatedSandbox: jsonSchema(sandboxAnswers.created),
     SandboxAnswer: jsonSchema(sandboxAnswers.one),
     SandboxList: jsonSchema(sandboxAnswers.list),
+    SnapshotBody: jsonSchema(snapshotBody),
+    ForkBody: jsonSchema(forkBody),
+    SnapshotAnswer: jsonSchema(snapshotAnswers.one),
+    SnapshotList: jsonSchema(snapshotAnswers.list),
     ExposePortBody: jsonSchema(exposePortBody),
     Port: jsonSchema(portAnswers.one),
     PortList: jsonSchema(portAnswers.list),
@@ -129,6 +136,38 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       parameters: [ref("parameters", "SandboxName")],
       post: operation("restartSandbox", "End every process; /home/user is kept", {
         "200": answer("The sandbox", "SandboxAnswer"),
+      }),
+    },
+    "/v1/sandboxes/{name}/snapshots": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation(
+        "snapshot",
+        "Snapshot the whole /home/user at one instant (processes frozen meanwhile); the body is optional",
+        { "201": answer("The snapshot", "SnapshotAnswer") },
+        { requestBody: { required: false, content: json("SnapshotBody") } },
+      ),
+    },
+    "/v1/sandboxes/{name}/fork": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation(
+        "forkSandbox",
+        "Create a new sandbox from the current state of this one",
+        { "201": answer("The new sandbox", "SandboxAnswer") },
+        body("ForkBody"),
+      ),
+    },
+    "/v1/snapshots": {
+      get: operation("listSnapshots", "The user's snapshots", {
+        "200": answer("The snapshots", "SnapshotList"),
+      }),
+    },
+    "/v1/snapshots/{id}": {
+      parameters: [ref("parameters", "SnapshotId")],
+      get: operation("getSnapshot", "A snapshot", {
+        "200": answer("The snapshot", "SnapshotAnswer"),
+      }),
+      delete: operation("deleteSnapshot", "Delete a snapshot and its files", {
+        "204": { description: "Deleted", headers: requestIdOnly },
       }),
     },
     "/v1/sandboxes/{name}/ports": {
@@ -192,6 +231,12 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           in: "path",
           required: true,
           schema: { type: "string", pattern: sandboxNamePattern.source },
+        },
+        SnapshotId: {
+          name: "id",
+          in: "path",
+          required: true,
+          schema: { type: "string" },
         },
         Port: {
           name: "port",

@@ -11,7 +11,7 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
   app.post("/v1/sandboxes", async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
     const { resources } = body;
-    const record = await sandboxes.create(c.get("user"), body.name, {
+    const request = {
       eager: body.eager ?? true,
       idleTimeoutMs: body.idle_timeout,
       resources: resources && {
@@ -19,7 +19,11 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
         memoryMb: resources.memory_mb,
         diskMb: resources.disk_mb,
       },
-    });
+    };
+    const user = c.get("user");
+    const record = body.from_snapshot
+      ? await services.snapshots.createFrom(user, body.name, request, body.from_snapshot)
+      : await sandboxes.create(user, body.name, request);
     // The lease says where the sandbox runs; it never names host paths or uids.
     return c.json(
       { sandbox: sandboxes.view(record), lease: { backend: services.backendKind } },

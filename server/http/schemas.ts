@@ -12,16 +12,19 @@ export { type ToolBody, type ToolName, toolBodies } from "../tools/bodies.ts";
 /** Sandbox names: lowercase DNS-label style, so a name can never look like a host option. */
 export const sandboxNamePattern: RegExp = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+const sandboxName = v.pipe(
+  text,
+  v.regex(
+    sandboxNamePattern,
+    "must be 1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit",
+  ),
+);
+
 /** `POST /v1/sandboxes`. */
 export const createSandboxBody = body({
-  name: v.pipe(
-    text,
-    v.regex(
-      sandboxNamePattern,
-      "must be 1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit",
-    ),
-  ),
+  name: sandboxName,
   eager: v.optional(flag),
+  from_snapshot: v.optional(v.pipe(text, v.maxLength(200, "must be a snapshot id"))),
   // CONTRACT §12: 0 never stops; below 1 s the sweep could not honour it.
   idle_timeout: v.optional(
     v.union(
@@ -49,6 +52,14 @@ export const exposePortBody = body({
   port: portNumber,
   ttl_ms: v.optional(int(1, maxPreviewTtlMs)),
 });
+
+/** `POST /v1/sandboxes/{name}/snapshots`. */
+export const snapshotBody = body({
+  label: v.optional(v.pipe(text, v.maxLength(200, "must be at most 200 characters"))),
+});
+
+/** `POST /v1/sandboxes/{name}/fork`. */
+export const forkBody = body({ name: sandboxName, eager: v.optional(flag) });
 
 /** Validates a parsed body, throwing a 400 that names the first offending field. */
 export function validateBody<S extends v.GenericSchema>(

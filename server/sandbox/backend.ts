@@ -94,6 +94,20 @@ export interface SandboxBackend {
    * what else it held (a local backend's host uid); a failed destroy frees nothing.
    */
   destroy(spec: SandboxSpec): Promise<void>;
+  /**
+   * Copies the sandbox's whole `/home/user`, as it is at one instant (its processes frozen
+   * meanwhile), into a snapshot that this backend keeps under `snapshotId`; resolves to the
+   * bytes the snapshot takes. The manager never runs it during a start, stop or destroy. A
+   * pod backend would snapshot the home's volume. Absent: this backend takes no snapshots.
+   */
+  snapshotHome?(spec: SandboxSpec, snapshotId: string): Promise<number>;
+  /**
+   * Makes snapshot `snapshotId` the home of a new sandbox, after its `create` and before its
+   * first start; with `consume` the snapshot is used up (its files may be moved, not copied).
+   */
+  restoreHome?(spec: SandboxSpec, snapshotId: string, consume: boolean): Promise<void>;
+  /** Deletes a snapshot's files for good (nothing if they are gone). */
+  deleteSnapshot?(snapshotId: string): Promise<void>;
   /** Releases what the backend holds for its sandboxes (mounted disk images); after every stop. */
   close?(): Promise<void>;
 }

@@ -23,11 +23,17 @@ import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
 import { resolveBubblewrap } from "./bubblewrap-preflight.ts";
-import { type CgroupDriver, checkCgroupLimits, createSandboxCgroups } from "./cgroup.ts";
+import {
+  type CgroupDriver,
+  checkCgroupLimits,
+  createSandboxCgroups,
+  type SandboxCgroups,
+} from "./cgroup.ts";
 import { detectCgroupDriver } from "./cgroup-probe.ts";
 import { cpuListOf } from "./cpu-affinity.ts";
 import { createDiskImages } from "./disk.ts";
 import { etcBinds, generatedEtcDir } from "./etc.ts";
+import { createHomeSnapshots, snapshotMethods } from "./home-snapshot.ts";
 import { openPortTunnel } from "./port-tunnel.ts";
 import { type SpawnFunction, spawnChild } from "./spawn-child.ts";
 import {
@@ -35,6 +41,7 @@ import {
   type HostPlacement,
   type HostSandbox,
   homeDirOf,
+  snapshotsDirOf,
   storageSteps,
 } from "./storage.ts";
 
@@ -175,6 +182,20 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
     overcommit: options.diskOvercommit ?? 1,
   });
   const storage = storageSteps(options, true, disks);
+  // The cgroups of each running sandbox, for the freezer a snapshot uses.
+  const runningGroups = new Map<string, SandboxCgroups>();
+  const snapshots = snapshotMethods(
+    storage,
+    createHomeSnapshots(snapshotsDirOf(options), options.diskOvercommit ?? 1),
+    {
+      owned: true,
+      freezeOf: (id) => {
+        const groups = runningGroups.get(id);
+        if (!groups) return undefined;
+        return async () => (groups.freeze ? await groups.freeze() : undefined);
+      },
+    },
+  );
   const cgroupDriver = options.cgroups ?? detectCgroupDriver();
   const requireLimits = options.requireLimits ?? false;
   return {
@@ -240,12 +261,14 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
         await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
         throw error;
       });
+      runningGroups.set(spec.id, cgroups);
       const argsPipe = child.stdio[3] as Writable;
       argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
       argsPipe.end(argsText);
       return runtimeFromProcess(
         child,
         async () => {
+          if (runningGroups.get(spec.id) === cgroups) runningGroups.delete(spec.id);
           await cgroups.killAll();
           await cgroups.remove();
         },
@@ -253,6 +276,7 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
       );
     },
     destroy: storage.destroy,
+    ...snapshots,
     close: storage.close,
   };
 }

@@ -62,7 +62,15 @@ export function probeCgroupLayout(mountinfo: string): CgroupLayout {
       if (mount.superOptions.includes(limit)) v1[limit] ??= mount.mountPoint;
     }
   }
-  if (Object.keys(v1).length > 0) return { version: "v1", mounts: v1 };
+  const freezer = mounts.find(
+    (mount) => mount.fsType === "cgroup" && mount.superOptions.includes("freezer"),
+  );
+  if (Object.keys(v1).length > 0) {
+    return {
+      version: "v1",
+      mounts: freezer ? { ...v1, freezer: freezer.mountPoint } : v1,
+    };
+  }
   const other = unified[0];
   return other ? { version: "v2", root: other.mountPoint } : { version: "none" };
 }

@@ -84,3 +84,23 @@ export async function createJobSlots(
     }),
   );
 }
+
+/**
+ * Writes `frozen` to a group's freeze file and waits until `state()` reports that the kernel
+ * froze every member (bounded: a member stuck in an uninterruptible wait may delay it); on
+ * failure writes `thawed` back and throws. Resolves to the function that thaws the group.
+ */
+export async function freezeGroup(
+  file: string,
+  values: { frozen: string; thawed: string },
+  isFrozen: () => Promise<boolean>,
+): Promise<() => Promise<void>> {
+  const thaw = () => writeFile(file, values.thawed);
+  await writeFile(file, values.frozen);
+  for (let attempt = 0; attempt < 500; attempt++) {
+    if (await isFrozen()) return thaw;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await thaw();
+  throw new Error(`the processes of ${file} did not freeze within 5 s`);
+}

@@ -4,7 +4,7 @@
  * the sandbox uid's); slots count against the sandbox's `pids.max`.
  */
 import { existsSync } from "node:fs";
-import { chown, mkdir, writeFile } from "node:fs/promises";
+import { chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CgroupDriver,
@@ -20,19 +20,21 @@ import {
 import {
   createJobSlots,
   delegateFiles,
+  freezeGroup,
   killMembers,
   removeTree,
   subgroups,
 } from "./cgroup-tree.ts";
 
-/** Where each v1 controller is mounted. */
-export type CgroupV1Mounts = Partial<Record<CgroupLimit, string>>;
+/** Where each v1 controller is mounted (the freezer lets a snapshot stop every process at once). */
+export type CgroupV1Mounts = Partial<Record<CgroupLimit | "freezer", string>>;
 
 /** The usual v1 mount points. */
 export const defaultV1Mounts: CgroupV1Mounts = {
   memory: "/sys/fs/cgroup/memory",
   pids: "/sys/fs/cgroup/pids",
   cpu: "/sys/fs/cgroup/cpu",
+  freezer: "/sys/fs/cgroup/freezer",
 };
 
 const delegated = ["cgroup.procs", "tasks"];
@@ -102,6 +104,8 @@ export function createCgroupV1Driver(mounts: CgroupV1Mounts = defaultV1Mounts): 
           missing.push(limit);
         }
       }
+      const freezerDir = await createFreezerGroup(mounts.freezer, id);
+      if (freezerDir) dirs.push(freezerDir);
       const groups: SandboxCgroups = {
         procsFiles: dirs.map((dir) => join(dir, "cgroup.procs")),
         bwrapArgs,
@@ -111,6 +115,15 @@ export function createCgroupV1Driver(mounts: CgroupV1Mounts = defaultV1Mounts): 
           for (const dir of dirs) await removeTree(dir);
         },
       };
+      if (freezerDir) {
+        const stateFile = join(freezerDir, "freezer.state");
+        groups.freeze = () =>
+          freezeGroup(
+            stateFile,
+            { frozen: "FROZEN", thawed: "THAWED" },
+            async () => (await readFile(stateFile, "utf8")).trim() === "FROZEN",
+          );
+      }
       await groups.killAll();
       // Job groups of a previous run (a crash) go; the sandbox's own groups stay.
       for (const dir of dirs) for (const child of await subgroups(dir)) await removeTree(child);
@@ -119,4 +132,20 @@ export function createCgroupV1Driver(mounts: CgroupV1Mounts = defaultV1Mounts): 
       return groups;
     },
   };
+}
+
+/** The sandbox's freezer group, thawed (a crash may have left it frozen); none without a freezer. */
+async function createFreezerGroup(
+  mount: string | undefined,
+  id: string,
+): Promise<string | undefined> {
+  if (mount === undefined || process.getuid?.() !== 0) return undefined;
+  const dir = join(mount, "lumina", id);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "freezer.state"), "THAWED");
+    return dir;
+  } catch {
+    return undefined; // Snapshots then fall back to freezing the filesystem (server/sandbox/home-snapshot.ts).
+  }
 }

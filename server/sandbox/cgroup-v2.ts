@@ -25,6 +25,7 @@ import {
 import {
   createJobSlots,
   delegateFiles,
+  freezeGroup,
   killMembers,
   removeTree,
   subgroups,
@@ -154,6 +155,14 @@ export function createCgroupV2Driver(options: CgroupV2Options = {}): CgroupDrive
         },
       };
       if (!made) return groups;
+      const freezeFile = join(dir, "cgroup.freeze");
+      if (existsSync(freezeFile)) {
+        await writeFile(freezeFile, "0").catch(() => {}); // A crash may have left it frozen.
+        groups.freeze = () =>
+          freezeGroup(freezeFile, { frozen: "1", thawed: "0" }, async () =>
+            (await readFile(join(dir, "cgroup.events"), "utf8")).includes("frozen 1"),
+          );
+      }
       await groups.killAll();
       // Job groups of a previous run (a crash) go; the sandbox's own group stays.
       for (const child of await subgroups(dir)) await removeTree(child);

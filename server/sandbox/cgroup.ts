@@ -58,6 +58,11 @@ export interface SandboxCgroups {
   killAll(): Promise<void>;
   /** Removes the groups and the sandbox's job groups in them, deepest first (after `killAll`). */
   remove(): Promise<void>;
+  /**
+   * Freezes every process of the sandbox at once (the kernel's freezer: no signal they could
+   * see) and resolves to the function that thaws them; absent where no freezer is available.
+   */
+  freeze?(): Promise<() => Promise<void>>;
 }
 
 /** One way of making sandbox cgroups on this host (cgroup v1, v2, or none at all). */

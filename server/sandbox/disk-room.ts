@@ -38,11 +38,25 @@ export async function checkRoomForImage(
   size: number,
   overcommit: number,
 ): Promise<void> {
+  await checkRoomFor(sandboxesDir, size, overcommit, `another sandbox disk of ${mib(size)}`);
+}
+
+/**
+ * Throws 507 `disk_full` unless `bytes` more (named by `what`, for the message) fit beside the
+ * promises of the images under `sandboxesDir`: the admission of images and snapshots alike.
+ */
+export async function checkRoomFor(
+  sandboxesDir: string,
+  bytes: number,
+  overcommit: number,
+  what: string,
+): Promise<void> {
   const [open, free] = await Promise.all([openPromises(sandboxesDir), freeBytes(sandboxesDir)]);
-  if (open + size <= free * overcommit) return;
-  const mib = (bytes: number) => `${Math.floor(bytes / 1024 ** 2)} MiB`;
+  if (open + bytes <= free * overcommit) return;
   throw new ServerError(
     "disk_full",
-    `the server's data disk cannot hold another sandbox disk of ${mib(size)}: ${mib(free)} is free and existing sandboxes may still fill ${mib(open)} of it; destroy sandboxes you no longer need, or ask the operator to add disk space or raise the overcommit ratio`,
+    `the server's data disk cannot hold ${what}: ${mib(free)} is free and existing sandboxes may still fill ${mib(open)} of it; destroy sandboxes you no longer need, delete old snapshots, or ask the operator to add disk space or raise the overcommit ratio`,
   );
 }
+
+const mib = (bytes: number) => `${Math.floor(bytes / 1024 ** 2)} MiB`;

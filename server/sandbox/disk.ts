@@ -110,10 +110,12 @@ export function createDiskImages(options: DiskImagesOptions = {}): DiskImages {
 
   async function mountImage(image: string, home: string): Promise<void> {
     if (mounted.has(home)) return;
-    // A crashed server's mount is still there: reuse it.
     if (!(await isMountPoint(home))) {
       await mkdir(home, { recursive: true, mode: 0o700 });
       await runTool("mount", ["-t", "ext4", "-o", mountOptions, image, home]);
+    } else {
+      // A crashed server's mount is still there: reuse it, thawed if it died mid-snapshot.
+      await runTool("fsfreeze", ["--unfreeze", home]).catch(() => {});
     }
     mounted.add(home);
   }

@@ -99,6 +99,42 @@ export class SandboxManager {
     });
   }
 
+  /**
+   * Copies the sandbox's home into snapshot `snapshotId` (the backend's `snapshotHome`), in the
+   * sandbox's queue: no start, stop or restart runs while the copy is taken.
+   */
+  snapshotHome(spec: SandboxSpec, snapshotId: string): Promise<number> {
+    if (this.#destroyed.has(spec.id)) return Promise.reject(deletedError());
+    return this.#serial(spec.id, async () => {
+      if (this.#destroyed.has(spec.id)) throw deletedError();
+      return this.#snapshots().snapshotHome(spec, snapshotId);
+    });
+  }
+
+  /** Makes a snapshot the home of a new sandbox that has not started (the backend's `restoreHome`). */
+  restoreHome(spec: SandboxSpec, snapshotId: string, consume: boolean): Promise<void> {
+    return this.#serial(spec.id, () => this.#snapshots().restoreHome(spec, snapshotId, consume));
+  }
+
+  /** Deletes a snapshot's files (the backend's `deleteSnapshot`). */
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    await this.backend.deleteSnapshot?.(snapshotId);
+  }
+
+  #snapshots(): Required<Pick<SandboxBackend, "snapshotHome" | "restoreHome">> {
+    const { snapshotHome, restoreHome } = this.backend;
+    if (!snapshotHome || !restoreHome) {
+      throw new ServerError(
+        "invalid_request",
+        `this server's sandboxes (backend '${this.backend.kind}') cannot be snapshotted or forked`,
+      );
+    }
+    return {
+      snapshotHome: snapshotHome.bind(this.backend),
+      restoreHome: restoreHome.bind(this.backend),
+    };
+  }
+
   /** Stops every sandbox (server shutdown). */
   async stopAll(): Promise<void> {
     const ids = new Set([...this.#running.keys(), ...this.#starts.keys(), ...this.#queues.keys()]);

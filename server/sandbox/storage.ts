@@ -29,6 +29,11 @@ export interface HostSandbox {
 export interface HostPlacement {
   /** The host directory below which each sandbox's storage dir (named by its id) lives. */
   sandboxesDir: string;
+  /**
+   * The host directory below which each snapshot of a home (named by its id) lives.
+   * @default `snapshots` beside `sandboxesDir`
+   */
+  snapshotsDir?: string;
   /** The host uid each sandbox holds, claimed by `create` and freed by `destroy`. */
   hostUids: HostUidTable;
 }
@@ -38,6 +43,11 @@ function storageDirOf(spec: SandboxSpec, placement: HostPlacement): string {
   if (!storageIdPattern.test(spec.id))
     throw new Error(`bad sandbox storage id ${JSON.stringify(spec.id)}`);
   return join(placement.sandboxesDir, spec.id);
+}
+
+/** Where a placement keeps its snapshots. */
+export function snapshotsDirOf(placement: HostPlacement): string {
+  return placement.snapshotsDir ?? join(dirname(placement.sandboxesDir), "snapshots");
 }
 
 /** The host storage dir and host uid of a sandbox; refuses an id without a uid. */

@@ -12,9 +12,16 @@ import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
 import { checkCgroupLimits } from "./cgroup.ts";
+import { createHomeSnapshots, snapshotMethods } from "./home-snapshot.ts";
 import { openPortTunnel } from "./port-tunnel.ts";
 import { spawnChild } from "./spawn-child.ts";
-import { checkSpec, type HostPlacement, homeDirOf, storageSteps } from "./storage.ts";
+import {
+  checkSpec,
+  type HostPlacement,
+  homeDirOf,
+  snapshotsDirOf,
+  storageSteps,
+} from "./storage.ts";
 
 /** Options of the unisolated backend. */
 export interface UnisolatedOptions extends HostPlacement {
@@ -32,6 +39,16 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
   const storage = storageSteps(options, false);
   const log = options.log ?? ((line: string) => console.error(line));
   const requireLimits = options.requireLimits ?? false;
+  const running = new Set<string>();
+  // No freezer here: a running sandbox's home is copied as it is (development only).
+  const snapshots = snapshotMethods(
+    storage,
+    createHomeSnapshots(snapshotsDirOf(options), 1, true),
+    {
+      owned: false,
+      freezeOf: (id) => (running.has(id) ? async () => undefined : undefined),
+    },
+  );
   return {
     kind: "none",
     enforcesLimits: false,
@@ -70,12 +87,14 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
         await tunnel.close();
         throw error;
       });
-      return runtimeFromProcess(child, undefined, {
+      running.add(spec.id);
+      return runtimeFromProcess(child, async () => void running.delete(spec.id), {
         tunnel,
         ...(options.log ? { log: options.log } : {}),
       });
     },
     destroy: storage.destroy,
+    ...snapshots,
   };
 }
 

@@ -25,6 +25,18 @@ export interface SandboxControl {
   stop(id: string): Promise<void>;
   restart(spec: SandboxSpec): Promise<SandboxRuntime>;
   destroy(spec: SandboxSpec): Promise<void>;
+  /** Copies the sandbox's home into a snapshot, between its lifecycle steps; resolves to its bytes. */
+  snapshotHome(spec: SandboxSpec, snapshotId: string): Promise<number>;
+  /** Makes a snapshot the home of a new sandbox before its first start. */
+  restoreHome(spec: SandboxSpec, snapshotId: string, consume: boolean): Promise<void>;
+  /** Deletes a snapshot's files. */
+  deleteSnapshot(snapshotId: string): Promise<void>;
+}
+
+/** A snapshot that a new sandbox's home starts from (`consume`: used up by it, as a fork's is). */
+export interface HomeSeed {
+  snapshotId: string;
+  consume: boolean;
 }
 
 /** A sandbox on the wire. */
@@ -45,6 +57,8 @@ export interface CreateSandboxRequest {
   /** @default the server's idle timeout */
   idleTimeoutMs?: number | undefined;
   resources?: ResourceRequest | undefined;
+  /** The snapshot its home starts as. @default a fresh home */
+  seed?: HomeSeed | undefined;
 }
 
 /** The sandbox lifecycle, scoped by user. */
@@ -63,6 +77,8 @@ export interface SandboxService {
   begin(record: SandboxRecord): () => void;
   /** Stops every sandbox idle past its timeout now, as the timer would. */
   sweepIdle(): Promise<void>;
+  /** Copies the sandbox's home into snapshot `snapshotId`; resolves to the bytes it takes. */
+  snapshotHome(record: SandboxRecord, snapshotId: string): Promise<number>;
   /** Finishes every destroy a crash interrupted (the server's start, before it serves). */
   recover(): Promise<void>;
   /** Stops the idle timer. */
@@ -166,9 +182,9 @@ export function createSandboxService(options: {
           `you already have ${most} sandboxes, the most one user may have; destroy one you no longer need, then create again`,
         );
       }
-      // Only a sandbox with the server's default limits fits a prepared environment.
+      // Only a sandbox with the server's default limits and a fresh home fits a prepared environment.
       const warmId =
-        eager && Object.values(resources).every((value) => value === undefined)
+        eager && !request.seed && Object.values(resources).every((value) => value === undefined)
           ? options.pool?.take()
           : undefined;
       let record: SandboxRecord | undefined;
@@ -198,9 +214,12 @@ export function createSandboxService(options: {
         store.remove(record.id);
         throw error;
       }
-      if (!eager) return record;
       try {
-        await control.ensureRunning(specOf(record));
+        if (request.seed) {
+          const { snapshotId, consume } = request.seed;
+          await control.restoreHome(specOf(record), snapshotId, consume);
+        }
+        if (eager) await control.ensureRunning(specOf(record));
       } catch (error) {
         // A sandbox that could not start is not left behind to block a retry with a 409.
         deleted.add(record.id);
@@ -236,6 +255,11 @@ export function createSandboxService(options: {
     begin: (record) => idle.begin(record.id),
     sweepIdle: () => idle.sweep(),
     close: () => idle.close(),
+    async snapshotHome(record, snapshotId) {
+      if (deleted.has(record.id)) throw goneError(record);
+      await checkStorage(record);
+      return control.snapshotHome(specOf(record), snapshotId);
+    },
     async ensureRunning(record) {
       if (!deleted.has(record.id)) {
         if (control.status(record.id) !== "running") await checkStorage(record);

@@ -15,6 +15,8 @@ export interface CreateSandboxOptions extends CallOptions {
    * @default true
    */
   eager?: boolean | undefined;
+  /** A snapshot id (`snapshot()`): the new sandbox's `/home/user` starts as that snapshot. */
+  fromSnapshot?: string | undefined;
   /**
    * Idle time in ms after which the sandbox stops: its processes end, `/home/user` stays, and the
    * next tool call starts it again. 0: never; otherwise at least 1000.
@@ -55,16 +57,19 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
         eager,
         idleTimeout,
         resources: r,
+        fromSnapshot,
       } = ownFields("createSandbox", options, [
         "eager",
         "idleTimeout",
         "resources",
+        "fromSnapshot",
       ]) as CreateSandboxOptions;
       const body = {
         name: sandbox,
         eager,
         idle_timeout: idleTimeout,
         resources: r && { cpus: r.cpus, memory_mb: r.memoryMb, disk_mb: r.diskMb },
+        from_snapshot: fromSnapshot,
       };
       return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },

@@ -25,6 +25,10 @@ describe("npm run demo", () => {
     expect(run.stdout).toContain("hi from /home/user/project");
     expect(run.stdout).toMatch(/a blind overwrite is refused: 409 not_read/);
     expect(run.stdout).toContain("hello, world!");
+    // The fork and the original each run their own edit of the same file.
+    expect(run.stdout).toMatch(
+      /original:\n.*hello, world!\n.*only in the original\n.*fork:\n.*hello, world!\n.*only in the fork\n/,
+    );
     expect(run.stdout).toMatch(/GET \/\?visit=3/);
     expect(run.stdout).toMatch(/open http:\/\/\d+-[0-9a-f]{40}\.localhost:\d+\/ in a browser/);
     expect(run.stdout).toMatch(

@@ -1,6 +1,7 @@
 /**
  * One namespace for API-key users and JWT subs: revoking a key refuses that key at once, and
- * removing a user refuses its keys and its JWTs and destroys its sandboxes, on a running server.
+ * removing a user refuses its keys and its JWTs and destroys its sandboxes and snapshots, on a
+ * running server.
  */
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -65,7 +66,7 @@ describe("revoke-key", () => {
 });
 
 describe("remove-user", () => {
-  it("refuses the user's keys and JWTs and destroys its sandboxes; add-key restores it", async () => {
+  it("refuses the user's keys and JWTs and destroys its sandboxes and snapshots; add-key restores it", async () => {
     const key = server().addUser("mallory");
     const jwt = await jwtFor("mallory");
     const name = randomSandboxName("removed");
@@ -78,6 +79,13 @@ describe("remove-user", () => {
     const sandboxesDir = join(server().dataDir, "sandboxes");
     const storage = (await readdir(sandboxesDir)).map((id) => join(sandboxesDir, id));
     expect(storage.length).toBe(1);
+    const snapshot = await rawCall(server().url, `/v1/sandboxes/${name}/snapshots`, {
+      token: jwt,
+      body: {},
+    });
+    expect(snapshot.status).toBe(201);
+    const snapshotsDir = join(server().dataDir, "snapshots");
+    expect(await readdir(snapshotsDir)).toHaveLength(1);
     // A JWT-only user beside it is not touched.
     const bystander = await jwtFor("bystander");
     expect((await statusWith(bystander)).status).toBe(200);
@@ -87,12 +95,15 @@ describe("remove-user", () => {
     expect(await statusWith(jwt)).toEqual(refused);
     expect((await statusWith(bystander)).status).toBe(200);
     expect(await eventually(() => storage.every((dir) => !existsSync(dir)))).toBe(true);
+    expect(await eventually(async () => (await readdir(snapshotsDir)).length === 0)).toBe(true);
 
     const restored = admin("add-key", "mallory");
     expect(restored.stdout).toMatch(/had been removed/);
     expect((await statusWith(await jwtFor("mallory"))).status).toBe(200);
     const listed = await rawCall(server().url, "/v1/sandboxes", { token: jwt });
     expect(listed.json).toEqual({ sandboxes: [] });
+    const snapshots = await rawCall(server().url, "/v1/snapshots", { token: jwt });
+    expect(snapshots.json).toEqual({ snapshots: [] });
   });
 
   it("refuses bad arguments with exit code 2", () => {

@@ -57,6 +57,18 @@ describe("the cgroup probe", () => {
     });
   });
 
+  it("finds the v1 freezer beside the limit controllers, for snapshots", () => {
+    const text = [
+      ...rootLines,
+      line(32, "/sys/fs/cgroup/cpu", "cgroup", "rw,cpu"),
+      line(36, "/sys/fs/cgroup/freezer", "cgroup", "rw,freezer"),
+    ].join("\n");
+    expect(probeCgroupLayout(text)).toEqual({
+      version: "v1",
+      mounts: { cpu: "/sys/fs/cgroup/cpu", freezer: "/sys/fs/cgroup/freezer" },
+    });
+  });
+
   it("picks cgroup v1 on a hybrid host, whose cgroup2 mount has no controllers", () => {
     // This machine's layout: v1 controllers plus an empty cgroup2 at /sys/fs/cgroup/unified.
     const text = [

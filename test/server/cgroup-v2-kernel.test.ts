@@ -18,6 +18,7 @@ import { JobGroup } from "../../server/agent/shell/job-group.ts";
 import { jobSlots, type SandboxCgroups } from "../../server/sandbox/cgroup.ts";
 import { killMembers, removeTree } from "../../server/sandbox/cgroup-tree.ts";
 import { createCgroupV2Driver } from "../../server/sandbox/cgroup-v2.ts";
+import { until } from "../support/processes.ts";
 
 const mountPoint = mkdtempSync(join(tmpdir(), "lumina-cgroup2-"));
 const parentName = `lumina-test-${process.pid}`;
@@ -156,6 +157,31 @@ describe.skipIf(!mounted)("the cgroup v2 driver on a real cgroup2 mount", () => 
     expect(job?.pids()).toEqual([]);
     for (const pid of members) expect(alive(pid)).toBe(false);
     expect(job?.release()).toBe(true);
+  });
+
+  it("freezes every member of the sandbox's group, slots included, until thawed", async () => {
+    const spin = "/bin/sh -c 'while :; do :; done' >/dev/null 2>&1";
+    const pids = runAsSandbox(
+      group,
+      `${spin} & echo $!; echo $$ > '${group}/job2/cgroup.procs'; ${spin} & echo $!`,
+    )
+      .trim()
+      .split("\n")
+      .map(Number);
+    const cpuTime = (pid: number) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return Number(fields[11]) + Number(fields[12]); // utime + stime, in ticks
+    };
+    const thaw = await groups.freeze!();
+    const frozen = pids.map(cpuTime);
+    // A frozen process gets no CPU at all: its time stands still however long we look.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pids.map(cpuTime)).toEqual(frozen);
+    await thaw();
+    await until(
+      () => pids.every((pid, index) => cpuTime(pid) > frozen[index]!),
+      "the thawed spinners run again",
+    );
   });
 
   it("kills everything in the sandbox's group and removes it, slots first", async () => {

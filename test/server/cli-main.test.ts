@@ -244,6 +244,26 @@ describe("the server command line", () => {
     expect(await run.exited).toBe(0);
   });
 
+  it("caps each user's snapshots at --max-snapshots, refuses a bad value, and explains it in --help", async () => {
+    const data = await tempDir();
+    const run = await startCli(data, {}, ["--isolation", "none", "--max-snapshots", "1"]);
+    const key = keyLine.exec(run.stdout())?.[1];
+    const lumina = createClient({ baseUrl: run.url, token: key!, sandbox: "snaps", retry: false });
+    await lumina.createSandbox({ eager: false });
+    await lumina.snapshot();
+    const refused = await lumina.snapshot().catch((error: unknown) => error);
+    expect(refused).toMatchObject({ statusCode: 409, code: "conflict" });
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+
+    const bad = runCli(["--port", "0", "--data", await tempDir(), "--max-snapshots=lots"]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/--max-snapshots must be a whole number/);
+    const help = runCli(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/--max-snapshots <n>/);
+  });
+
   it("builds preview URLs on --preview-domain, refuses a name that is not one, and explains it", async () => {
     const run = await startCli(await tempDir(), {}, [
       "--isolation",

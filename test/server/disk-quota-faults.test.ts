@@ -4,6 +4,7 @@
  * that start; the next sandbox, and the retry, still get their quota. Only configuration turns
  * quotas off, and a host where they cannot work is found once, at start-up, and logged loudly.
  */
+import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, statfs } from "node:fs/promises";
@@ -98,6 +99,34 @@ describe("a failure while making one sandbox's disk image", () => {
       expect(await filesystemBytes(join(first, "home"))).toBeLessThanOrEqual(size);
     });
   }
+});
+
+describe("a server that died in the middle of a snapshot", () => {
+  it("leaves the home's filesystem frozen; the next server's mount thaws it", async () => {
+    const { images, root } = await disks(runDiskTool);
+    const storage = join(root, "a");
+    const home = join(storage, "home");
+    await images.mountHome(storage, home, size, 2_000_000_000 + randomInt(100_000_000));
+    await runDiskTool("fsfreeze", ["--freeze", home]);
+    // The next server's manager: it finds the mount and reuses it.
+    const { images: next } = await disks(runDiskTool);
+    // Runs first (cleanups run last to first): a home left frozen would hang its unmount.
+    cleanups.push(
+      async () => void (await runDiskTool("fsfreeze", ["--unfreeze", home]).catch(() => {})),
+    );
+    await next.mountHome(storage, home, size, 0);
+    // A write on a frozen filesystem blocks (uninterruptibly): bounded, and thawed by the test
+    // itself on a regression, so it fails instead of hanging.
+    const writer = spawn("/usr/bin/touch", [join(home, "after-restart")]);
+    const exited = new Promise<number | null>((resolve) => writer.on("exit", resolve));
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise((resolve) => setTimeout(resolve, 5_000, false)),
+    ]);
+    if (!done) await runDiskTool("fsfreeze", ["--unfreeze", home]);
+    expect(done, "a write on the reused home finishes").toBe(true);
+    expect(await exited).toBe(0);
+  });
 });
 
 describe("turning quotas off", () => {

@@ -93,6 +93,10 @@ describe("GET /v1/openapi.json", () => {
         "/v1/sandboxes",
         "/v1/sandboxes/{name}",
         "/v1/sandboxes/{name}/restart",
+        "/v1/sandboxes/{name}/snapshots",
+        "/v1/sandboxes/{name}/fork",
+        "/v1/snapshots",
+        "/v1/snapshots/{id}",
         "/v1/sandboxes/{name}/ports",
         "/v1/sandboxes/{name}/ports/{port}",
         ...tools,
@@ -199,6 +203,30 @@ describe("real answers of the server", () => {
     );
     expect(noSession.status).toBe(400);
 
+    const taken = await sandboxes(
+      "post",
+      "/v1/sandboxes/{name}/snapshots",
+      `${sandbox}/snapshots`,
+      {
+        token,
+        body: { label: "oa" },
+      },
+    );
+    const id = (taken.json as { snapshot: { id: string } }).snapshot.id;
+    await sandboxes("get", "/v1/snapshots", "/v1/snapshots", { token });
+    await sandboxes("get", "/v1/snapshots/{id}", `/v1/snapshots/${id}`, { token });
+    await sandboxes("get", "/v1/snapshots/{id}", "/v1/snapshots/snap_none", { token });
+    const fork = randomSandboxName("oa");
+    await sandboxes("post", "/v1/sandboxes/{name}/fork", `${sandbox}/fork`, {
+      token,
+      body: { name: fork, eager: false },
+    });
+    await sandboxes("post", "/v1/sandboxes", "/v1/sandboxes", {
+      token,
+      body: { name: randomSandboxName("oa"), eager: false, from_snapshot: id },
+    });
+    await sandboxes("delete", "/v1/snapshots/{id}", `/v1/snapshots/${id}`, { token });
+    expect(statuses.slice(-7)).toEqual([201, 200, 200, 404, 201, 201, 204]);
     const ports = "/v1/sandboxes/{name}/ports";
     await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 3000 } });
     await sandboxes("post", ports, `${sandbox}/ports`, { token, body: { port: 0 } });

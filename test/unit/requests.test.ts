@@ -4,6 +4,20 @@ import { base, fakeServer, json } from "./fake-server.ts";
 
 const sandboxWire = { name: "my box", status: "running", created_at: "2025-01-01T00:00:00Z" };
 const sandboxInfo = { name: "my box", status: "running", createdAt: "2025-01-01T00:00:00Z" };
+const snapshotWire = {
+  id: "snap_1",
+  sandbox: "my box",
+  label: null,
+  created_at: "2025-01-01T00:00:00Z",
+  size_bytes: 4096,
+};
+const snapshotInfo = {
+  id: "snap_1",
+  sandbox: "my box",
+  label: null,
+  createdAt: "2025-01-01T00:00:00Z",
+  sizeBytes: 4096,
+};
 
 /** Runs one method against a server answering `answer`, and returns the request and result. */
 async function exchange<T>(
@@ -81,6 +95,54 @@ describe("the request and result of every method", () => {
     const { request, result } = await exchange(undefined, (c) => c.destroySandbox(), 204);
     expect(request).toMatchObject({ method: "DELETE", path: "/v1/sandboxes/my%20box" });
     expect(result).toBeUndefined();
+  });
+
+  it("createSandbox sends fromSnapshot as from_snapshot", async () => {
+    const { request } = await exchange({ sandbox: sandboxWire, lease: null }, (c) =>
+      c.createSandbox({ fromSnapshot: "snap_1" }),
+    );
+    expect(request.body).toEqual({ name: "my box", from_snapshot: "snap_1" });
+  });
+
+  it("snapshot posts the label below the sandbox and maps the snapshot", async () => {
+    const { request, result } = await exchange({ snapshot: snapshotWire }, (c) =>
+      c.snapshot({ label: "base" }),
+    );
+    expect(request).toMatchObject({ method: "POST", path: "/v1/sandboxes/my%20box/snapshots" });
+    expect(request.body).toEqual({ label: "base" });
+    expect(result).toEqual(snapshotInfo);
+  });
+
+  it("listSnapshots, getSnapshot and deleteSnapshot use /v1/snapshots, the id URL-encoded", async () => {
+    const list = await exchange({ snapshots: [snapshotWire] }, (c) => c.listSnapshots());
+    expect(list.request).toMatchObject({ method: "GET", path: "/v1/snapshots", body: undefined });
+    expect(list.result).toEqual([snapshotInfo]);
+    const one = await exchange({ snapshot: snapshotWire }, (c) => c.getSnapshot("snap 1"));
+    expect(one.request).toMatchObject({ method: "GET", path: "/v1/snapshots/snap%201" });
+    expect(one.result).toEqual(snapshotInfo);
+    const gone = await exchange(undefined, (c) => c.deleteSnapshot("snap_1"), 204);
+    expect(gone.request).toMatchObject({ method: "DELETE", path: "/v1/snapshots/snap_1" });
+    expect(gone.result).toBeUndefined();
+  });
+
+  it("forkSandbox posts the new name and eager to …/fork and maps the new sandbox", async () => {
+    const { request, result } = await exchange({ sandbox: sandboxWire }, (c) =>
+      c.forkSandbox("copy", { eager: false }),
+    );
+    expect(request).toMatchObject({ method: "POST", path: "/v1/sandboxes/my%20box/fork" });
+    expect(request.body).toEqual({ name: "copy", eager: false });
+    expect(result).toEqual(sandboxInfo);
+  });
+
+  it("the snapshot methods refuse an option they do not take, before sending", async () => {
+    const server = fakeServer(() => json({}));
+    const client = createClient({ ...base, fetch: server.fetch });
+    await expect(client.snapshot({ name: "x" } as never)).rejects.toThrow(
+      /snapshot: unknown option 'name'/,
+    );
+    await expect(client.forkSandbox("copy", { label: "x" } as never)).rejects.toThrow(/'label'/);
+    await expect(client.getSnapshot("s", { eager: true } as never)).rejects.toThrow(/'eager'/);
+    expect(server.requests).toEqual([]);
   });
 
   it("read sends file_path, offset and limit and maps a text file", async () => {
