@@ -36,6 +36,8 @@ export interface LuminaServerOptions {
   sessionIdleMs?: number;
   /** The clock of tool session expiry, in ms (tests pass idle time with it). @default Date.now */
   sessionClock?: () => number;
+  /** The clock of `Idempotency-Key` expiry (24 h), in ms (tests pass time with it). @default Date.now */
+  idempotencyClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
@@ -124,6 +126,8 @@ export interface LuminaServer {
   addUserKey(user: string): string;
   /** Expires idle tool sessions now, as the timer would (tests pair it with `sessionClock`). */
   sweepSessions(): Promise<void>;
+  /** Deletes `Idempotency-Key` outcomes older than 24 h now, as the hourly timer would; returns how many. */
+  sweepIdempotencyKeys(): number;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /** What the HTTP layer is built from. */
 
+import type { MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
 import type { ToolSessions } from "../sessions/tool-sessions.ts";
@@ -34,5 +35,10 @@ export interface AppServices {
   connections?: ConnectionGuard;
   /** Bytes of made but unsent (unread) answers per user; past it, 429. */
   maxAnswerBytesPerUser: number;
+  /**
+   * Makes a route exactly-once for requests with an `Idempotency-Key` (CONTRACT §13): a route
+   * opts in by putting it before its handler, `app.post(path, services.idempotent, handler)`.
+   */
+  idempotent: MiddlewareHandler<AppEnv>;
   log: (line: string) => void;
 }

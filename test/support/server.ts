@@ -23,6 +23,8 @@ export interface TestServer {
   addUser(name: string): string;
   /** Expires idle tool sessions now (with `sessionClock`, idle time passes without sleeping). */
   sweepSessions(): Promise<void>;
+  /** Deletes expired `Idempotency-Key` outcomes now (with `idempotencyClock`, without waiting). */
+  sweepIdempotencyKeys(): number;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
@@ -65,6 +67,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir,
     addUser: (name) => server.addUserKey(name),
     sweepSessions: () => server.sweepSessions(),
+    sweepIdempotencyKeys: () => server.sweepIdempotencyKeys(),
     async restart() {
       await server.close();
       server = await start();
