@@ -183,6 +183,52 @@ describe("the server's record of a key", () => {
     expect(reread.json).toEqual(read.json);
   });
 
+  it("keeps a keyed command running after its client hung up, and records its answer", async () => {
+    const hangUp = new AbortController();
+    // The 200 headers come at once, the answer only after 2 s: hang up in between.
+    await fetch(`${server().url}${tools()}/bash`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${server().token}`,
+        "content-type": "application/json",
+        "lumina-tool-session": "once-raw",
+        "idempotency-key": "hang-up-1",
+      },
+      body: JSON.stringify({ command: "sleep 2; echo done > /home/user/hung-up; echo ok" }),
+      signal: hangUp.signal,
+    });
+    hangUp.abort();
+    const later = await keyed(`${tools()}/bash`, "hang-up-1", {
+      command: "sleep 2; echo done > /home/user/hung-up; echo ok",
+    });
+    expect(later.json).toMatchObject({ output: "ok\n", exit_code: 0 });
+    expect(later.headers.get("idempotent-replayed")).toBe("true");
+    expect((await client().bash("cat /home/user/hung-up")).output).toBe("done\n");
+  });
+
+  it("keeps only the size and digest of an answer over 1 MiB, and says so on a repeat", async () => {
+    const lumina = client();
+    // 10^6 quotes: 2 MB once escaped in JSON.
+    const { shellId } = await lumina.bash("head -c 1000000 /dev/zero | tr '\\0' '\"'", {
+      runInBackground: true,
+    });
+    let status = "running";
+    for (let i = 0; i < 100 && status === "running"; i++) {
+      ({ status } = await lumina.bashOutput(shellId, { cursor: 0, waitMs: 1000 }));
+    }
+    const body = { bash_id: shellId, cursor: 0 };
+    const session = { session: lumina.toolSessionId };
+    const path = `${tools()}/bash_output`;
+    const headers = { "idempotency-key": "huge-1" };
+    const options = { token: server().token, body, headers, ...session };
+    const first = await rawCall(server().url, path, options);
+    expect(first.status).toBe(200);
+    expect((first.json as { output: string }).output).toHaveLength(1_000_000);
+    const again = await rawCall(server().url, path, options);
+    expect(again.status).toBe(409);
+    expect(again.text).toContain("larger than the 1048576 bytes the server keeps");
+  });
+
   it("forgets a key after 24 hours, in one sweep", async () => {
     const path = `${tools()}/write`;
     expect(
