@@ -12,6 +12,7 @@ import { searchAnswers } from "../../src/protocol/search.ts";
 import { sessionIdShape } from "../sessions/tool-sessions.ts";
 import { requestIdHeader } from "./request-id.ts";
 import { createSandboxBody, sandboxNamePattern, type ToolName, toolBodies } from "./schemas.ts";
+import { keyedTools } from "./tool-routes.ts";
 
 /** An OpenAPI document: plain JSON. */
 export type OpenApiDocument = Record<string, unknown>;
@@ -33,6 +34,7 @@ function jsonSchema(schema: v.GenericSchema): Record<string, unknown> {
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const json = (schema: string) => ({ "application/json": { schema: ref("schemas", schema) } });
 const requestIdOnly = { [requestIdHeader]: ref("headers", "RequestId") };
+const replayed = { "Idempotent-Replayed": ref("headers", "IdempotentReplayed") };
 
 /** A 2xx answer whose body is the named schema. */
 function answer(description: string, schema: string) {
@@ -52,6 +54,37 @@ function operation(
   extra: Record<string, unknown> = {},
 ) {
   return { operationId, summary, ...extra, responses: { ...responses, ...errors } };
+}
+
+/** What an operation that is not idempotent adds (CONTRACT §13): the key and its 422. */
+const keyed = {
+  parameters: [ref("parameters", "IdempotencyKey")],
+  responses: { "422": ref("responses", "Error") },
+};
+
+/** An operation that is not idempotent: `Idempotency-Key` makes it exactly-once. */
+function keyedOperation(
+  operationId: string,
+  summary: string,
+  responses: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  const { parameters, ...rest } = extra as { parameters?: unknown[] };
+  const marked = Object.fromEntries(
+    Object.entries(responses).map(([status, answer]) => {
+      const { headers, ...more } = answer as { headers?: Record<string, unknown> };
+      return [status, { ...more, headers: { ...headers, ...replayed } }];
+    }),
+  );
+  return operation(
+    operationId,
+    summary,
+    { ...marked, ...keyed.responses },
+    {
+      ...rest,
+      parameters: [...(parameters ?? []), ...keyed.parameters],
+    },
+  );
 }
 
 function body(schema: string) {
@@ -98,7 +131,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       },
     },
     "/v1/sandboxes": {
-      post: operation(
+      post: keyedOperation(
         "createSandbox",
         "Create a sandbox (409 sandbox_exists if the name is taken)",
         { "201": answer("The sandbox and its lease", "CreatedSandbox") },
@@ -111,13 +144,13 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     "/v1/sandboxes/{name}": {
       parameters: [ref("parameters", "SandboxName")],
       get: operation("getSandbox", "A sandbox", { "200": answer("The sandbox", "SandboxAnswer") }),
-      delete: operation("destroySandbox", "Destroy a sandbox and its storage", {
+      delete: keyedOperation("destroySandbox", "Destroy a sandbox and its storage", {
         "204": { description: "Destroyed", headers: requestIdOnly },
       }),
     },
     "/v1/sandboxes/{name}/restart": {
       parameters: [ref("parameters", "SandboxName")],
-      post: operation("restartSandbox", "End every process; /home/user is kept", {
+      post: keyedOperation("restartSandbox", "End every process; /home/user is kept", {
         "200": answer("The sandbox", "SandboxAnswer"),
       }),
     },
@@ -129,7 +162,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     schemas[`${title}Answer`] = jsonSchema(toolAnswers[tool]);
     paths[`/v1/sandboxes/{name}/tools/${tool}`] = {
       parameters: [ref("parameters", "SandboxName"), ref("parameters", "ToolSession")],
-      post: operation(
+      post: (keyedTools.has(tool) ? keyedOperation : operation)(
         name,
         toolSummaries[tool],
         { "200": answer("The tool's answer", `${title}Answer`) },
@@ -165,6 +198,14 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           required: true,
           schema: { type: "string", pattern: sandboxNamePattern.source },
         },
+        IdempotencyKey: {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description:
+            "Makes the call exactly-once: a repeat with the same key (same method, path and body) gets the first answer back, marked `Idempotent-Replayed: true`, and does nothing again; the same key with another request is a 422 `idempotency_mismatch`. Outcomes are kept per user for 24 hours (CONTRACT §13).",
+          schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+        },
         ToolSession: {
           name: "Lumina-Tool-Session",
           in: "header",
@@ -178,6 +219,10 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           description: "The id of this request, also in the server's log lines for it",
           schema: { type: "string" },
         },
+        IdempotentReplayed: {
+          description: "`true` on an answer replayed for a repeated `Idempotency-Key`",
+          schema: { type: "string", enum: ["true"] },
+        },
         RetryAfter: {
           description: "Seconds to wait before retrying (on 429 and some 503 answers)",
           schema: { type: "string" },
@@ -186,7 +231,11 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       responses: {
         Error: {
           description: "An error: `code` to branch on, `message` for a person (CONTRACT §3)",
-          headers: { ...requestIdOnly, "Retry-After": ref("headers", "RetryAfter") },
+          headers: {
+            ...requestIdOnly,
+            ...replayed,
+            "Retry-After": ref("headers", "RetryAfter"),
+          },
           content: json("Error"),
         },
       },
