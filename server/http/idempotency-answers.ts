@@ -19,19 +19,23 @@ export function sameRequest(first: KeyedRequest, repeat: KeyedRequest): boolean 
 }
 
 /**
- * Reads an answer's body to its end (whatever its client does) into what is recorded. Leading
- * whitespace is the keep-alive of a streamed answer, not part of it, and is dropped.
+ * Reads an answer's body to its end (whatever its client does) into what is recorded, and with
+ * `keepWhole` all of its bytes too. Leading whitespace is the keep-alive of a streamed answer,
+ * not part of it, and is not recorded.
  */
 export async function readAnswer(
   body: ReadableStream<Uint8Array> | null,
   head: { status: number; contentType: string | null },
-): Promise<RecordedAnswer> {
+  keepWhole = false,
+): Promise<{ answer: RecordedAnswer; whole: Uint8Array<ArrayBuffer> | null }> {
   const hash = createHash("sha256");
   const kept: Uint8Array[] = [];
+  const all: Uint8Array[] = [];
   let size = 0;
   let leading = true;
   if (body) {
     for await (let chunk of body) {
+      if (keepWhole) all.push(chunk);
       if (leading) {
         let start = 0;
         while (start < chunk.length && (chunk[start] === 0x20 || chunk[start] === 0x0a)) start++;
@@ -44,11 +48,24 @@ export async function readAnswer(
       if (size <= maxStoredAnswerBytes) kept.push(chunk);
     }
   }
-  return {
+  const answer = {
     ...head,
     body: size <= maxStoredAnswerBytes ? Buffer.concat(kept).toString("utf8") : null,
     bodySize: size,
     answerDigest: hash.digest("hex"),
+  };
+  return { answer, whole: all.length > 0 ? new Uint8Array(Buffer.concat(all)) : null };
+}
+
+/** A recorded JSON error answer, made by the server itself. */
+export function errorAnswer(status: number, code: string, message: string): RecordedAnswer {
+  const body = JSON.stringify({ error: { code, message } });
+  return {
+    status,
+    contentType: "application/json; charset=utf-8",
+    body,
+    bodySize: Buffer.byteLength(body),
+    answerDigest: createHash("sha256").update(body).digest("hex"),
   };
 }
 

@@ -17,6 +17,7 @@ import type {
 import { pulledBody } from "./answer-body.ts";
 import type { AppEnv } from "./app-types.ts";
 import {
+  errorAnswer,
   readAnswer,
   replayResponse,
   sameRequest,
@@ -104,17 +105,19 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       c.res = await waitFor(live, options.heartbeatMs);
       return;
     }
-    let record = store.find(user, key);
-    if (record && record.createdAt < now() - idempotencyTtlMs) {
+    const session = c.req.header("lumina-tool-session") ?? "";
+    // The usual case, a new key, costs one write; a known key is read only then.
+    if (!store.start(user, key, request, session, now())) {
+      const record = store.find(user, key);
+      if (record && record.createdAt >= now() - idempotencyTtlMs) {
+        if (!sameRequest(record, request)) throw mismatch();
+        c.res = replayResponse(record.answer ?? lostAnswer);
+        return;
+      }
+      // Past its 24 hours but not swept yet: forgotten, so the key starts a new call.
       store.remove(user, key);
-      record = undefined;
+      store.start(user, key, request, session, now());
     }
-    if (record) {
-      if (!sameRequest(record, request)) throw mismatch();
-      c.res = replayResponse(record.answer ?? lostAnswer);
-      return;
-    }
-    store.start(user, key, request, c.req.header("lumina-tool-session") ?? "", now());
     let setHead!: (head: { status: number; contentType: string | null }) => void;
     let setAnswer!: (answer: RecordedAnswer) => void;
     const call: Running = {
@@ -139,24 +142,36 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const response = c.res;
       const head = { status: response.status, contentType: response.headers.get("content-type") };
       setHead(head);
-      // One branch for this client, one read to the end for the record whatever the client does.
-      const [mine, recorded] = response.body ? response.body.tee() : [null, null];
-      void readAnswer(recorded, head)
-        .then((answer) => {
-          if (notTaken.has(answer.status)) store.remove(user, key);
-          else store.complete(user, key, answer);
-          return answer;
-        })
-        .catch((error: unknown) => {
-          log(`lumina: could not record the answer of a keyed call: ${String(error)}`);
-          store.remove(user, key);
-          return lostAnswer;
-        })
-        .then((answer) => {
+      // Off the answer's path: until it is written, repeats find the call in `running`.
+      const finish = (answer: RecordedAnswer) =>
+        setImmediate(() => {
+          try {
+            if (notTaken.has(answer.status)) store.remove(user, key);
+            else store.complete(user, key, answer);
+          } catch (error) {
+            log(`lumina: could not record the answer of a keyed call: ${String(error)}`);
+          }
           running.delete(id);
           setAnswer(answer);
         });
-      c.res = new Response(mine, response);
+      const failed = (error: unknown) => {
+        log(`lumina: the answer of a keyed call failed while it was read: ${String(error)}`);
+        finish(brokenAnswer);
+      };
+      if (response.body && response.headers.get("x-accel-buffering") === "no") {
+        // A streamed answer (keep-alive): one branch for this client, one read to its end for
+        // the record, whatever the client does.
+        const [mine, recorded] = response.body.tee();
+        readAnswer(recorded, head).then(({ answer }) => finish(answer), failed);
+        c.res = new Response(mine, response);
+      } else {
+        const read = await readAnswer(response.body, head, true).catch((error: unknown) => {
+          failed(error);
+          throw error;
+        });
+        finish(read.answer);
+        c.res = new Response(read.whole, response);
+      }
     }
   };
   return { middleware, sweep, close: () => clearInterval(timer) };
@@ -206,22 +221,18 @@ function mismatch(): ServerError {
 }
 
 /** The answer of a key whose call was running when the server stopped: its outcome is unknown. */
-const lostAnswer: RecordedAnswer = (() => {
-  const body = JSON.stringify({
-    error: {
-      code: "not_found",
-      message:
-        "the call sent with this Idempotency-Key was still running when the server restarted, so its outcome is lost (as a lost shell's); check what it changed, then send a new call with a new key",
-    },
-  });
-  return {
-    status: 404,
-    contentType: "application/json; charset=utf-8",
-    body,
-    bodySize: Buffer.byteLength(body),
-    answerDigest: createHash("sha256").update(body).digest("hex"),
-  };
-})();
+const lostAnswer: RecordedAnswer = errorAnswer(
+  404,
+  "not_found",
+  "the call sent with this Idempotency-Key was still running when the server restarted, so its outcome is lost (as a lost shell's); check what it changed, then send a new call with a new key",
+);
+
+/** What a call whose answer broke off while it was read is recorded with. */
+const brokenAnswer: RecordedAnswer = errorAnswer(
+  500,
+  "internal",
+  "the call sent with this Idempotency-Key ran, but its answer broke off; check what it changed, then send a new call with a new key",
+);
 
 /** Reads a request body whole, refusing it with 413 past `limit` bytes. */
 async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {

@@ -28,7 +28,13 @@ const toolFunctions: {
 };
 
 /** Tools with an effect, so exactly-once with an `Idempotency-Key` (CONTRACT §13). */
-export const keyedTools: ReadonlySet<string> = new Set<string>(["write", "edit", "bash", "bash_output", "kill_bash"]);
+export const keyedTools: ReadonlySet<string> = new Set<string>([
+  "write",
+  "edit",
+  "bash",
+  "bash_output",
+  "kill_bash",
+]);
 /** Tools with no effect to lose: past the answer budget their answer is dropped for a 429. */
 const readOnlyTools = new Set<ToolName>(["read", "glob", "grep"]);
 /** Calls a tool with its body; the body's type follows the tool's name. */
