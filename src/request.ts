@@ -14,7 +14,10 @@ import type { Transport } from "./transport.ts";
 
 /** The options every method takes last. */
 export interface CallOptions {
-  /** Aborts the call; it then rejects with `signal.reason`. */
+  /**
+   * Aborts the call; it then rejects with `signal.reason`. A call sent with an `Idempotency-Key`
+   * (see `idempotencyKey`) goes on running on the server, which keeps its answer for a retry.
+   */
   signal?: AbortSignal | undefined;
   /**
    * The HTTP timeout of this call, in milliseconds. `bash` and `bashOutput` know how long they may
