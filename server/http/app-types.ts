@@ -37,7 +37,10 @@ export interface AppServices {
   maxAnswerBytesPerUser: number;
   /**
    * Makes a route exactly-once for requests with an `Idempotency-Key` (CONTRACT §13): a route
-   * opts in by putting it before its handler, `app.post(path, services.idempotent, handler)`.
+   * opts in by putting it before its handler, `app.post(path, services.idempotent, handler)`,
+   * and reads its body from `c.req.raw` (which the middleware replaces). The body is read whole,
+   * up to `bodyLimit`, before the record is made: a route whose bodies may be larger (a streamed
+   * upload) needs a variant that spools them to disk (not written yet).
    */
   idempotent: MiddlewareHandler<AppEnv>;
   log: (line: string) => void;

@@ -101,13 +101,16 @@ describe("a lost answer is retried with the same key and applied once", () => {
     expect((await client().bash("cat /home/user/e.txt")).output).toBe("ab");
   });
 
-  it("createSandbox", async () => {
+  it("createSandbox and destroySandbox", async () => {
     const name = randomSandboxName("once-new");
-    const { lumina, sent } = losingClient(first, name);
+    const { lumina, sent } = losingClient((index) => index === 0 || index === 2, name);
     // Without the key, the retry would be a 409 sandbox_exists.
     expect(await lumina.createSandbox({ eager: false })).toMatchObject({ name });
     expect(sent).toHaveLength(2);
-    await lumina.destroySandbox();
+    // And here a 404: the first attempt destroyed it.
+    await expect(lumina.destroySandbox()).resolves.toBeUndefined();
+    expect(sent).toHaveLength(4);
+    expect(sent[3]!.key).toBe(sent[2]!.key);
   });
 });
 
