@@ -55,11 +55,19 @@ export interface Idempotency {
   close(): void;
 }
 
+/** What is known of an answer once its handler returned it. */
+interface Head {
+  status: number;
+  contentType: string | null;
+  /** Whether the body streams with keep-alive spaces (a foreground bash). */
+  streamed: boolean;
+}
+
 /** A call running on this server, that repeats wait for. */
 interface Running {
   request: KeyedRequest;
-  /** The status and content type, once the handler has returned its response. */
-  head: Promise<{ status: number; contentType: string | null }>;
+  /** The status, content type and whether the answer streams, once the handler returned it. */
+  head: Promise<Head>;
   answer: Promise<RecordedAnswer>;
 }
 
@@ -118,7 +126,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       store.remove(user, key);
       store.start(user, key, request, session, now());
     }
-    let setHead!: (head: { status: number; contentType: string | null }) => void;
+    let setHead!: (head: Head) => void;
     let setAnswer!: (answer: RecordedAnswer) => void;
     const call: Running = {
       request,
@@ -141,7 +149,9 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     } finally {
       const response = c.res;
       const head = { status: response.status, contentType: response.headers.get("content-type") };
-      setHead(head);
+      // The keep-alive answer asks proxies not to buffer it: that is what marks it as streamed.
+      const streamed = !!response.body && response.headers.get("x-accel-buffering") === "no";
+      setHead({ ...head, streamed });
       // Off the answer's path: until it is written, repeats find the call in `running`.
       const finish = (answer: RecordedAnswer) =>
         setImmediate(() => {
@@ -158,7 +168,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         log(`lumina: the answer of a keyed call failed while it was read: ${String(error)}`);
         finish(brokenAnswer);
       };
-      if (response.body && response.headers.get("x-accel-buffering") === "no") {
+      if (streamed && response.body) {
         // A streamed answer (keep-alive): one branch for this client, one read to its end for
         // the record, whatever the client does.
         const [mine, recorded] = response.body.tee();
@@ -180,8 +190,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 /** A repeat of a call still running: its answer once there, with keep-alive spaces if streamed. */
 async function waitFor(call: Running, heartbeatMs: number): Promise<Response> {
   const head = await call.head;
-  const streamed = head.status === 200 && (head.contentType ?? "").includes("json");
-  if (!streamed) return replayResponse(await call.answer);
+  if (!head.streamed) return replayResponse(await call.answer);
   let started = false;
   let sent = false;
   const body = pulledBody(async () => {
