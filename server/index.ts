@@ -22,6 +22,7 @@ import { createAuthenticator } from "./auth/authenticate.ts";
 import { startRemovedUserReaper } from "./auth/removed-users.ts";
 import { createApp } from "./http/app.ts";
 import { createConnectionGuard, serverOptionsOf } from "./http/connections.ts";
+import { createIdempotency } from "./http/idempotency.ts";
 import { createPreviewProxy } from "./http/preview-proxy.ts";
 import { tagLogLines } from "./http/request-id.ts";
 import { defaultLimits, type LuminaServer, type LuminaServerOptions } from "./options.ts";
@@ -42,6 +43,7 @@ import {
   hostUidBaseOf,
   hostUidBlockSize,
 } from "./store/host-uids.ts";
+import { createIdempotencyRecordStore } from "./store/idempotency-records.ts";
 import { createKeyStore } from "./store/keys.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
 import { createSandboxActivityStore } from "./store/sandbox-activity.ts";
@@ -197,6 +199,15 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     log,
   });
   const reaper = startRemovedUserReaper({ keys, sandboxes, snapshots, log });
+  const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const idempotency = createIdempotency({
+    store: createIdempotencyRecordStore(db),
+    bodyLimit,
+    heartbeatMs,
+    ...(options.idempotencyClock ? { now: options.idempotencyClock } : {}),
+    log,
+  });
   const app = createApp({
     version,
     authenticator: createAuthenticator(keys, options.jwtSecret || undefined),
@@ -206,13 +217,14 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     sessions,
     reads: createReadRecordStore(db),
     backendKind: backend.kind,
-    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
-    heartbeatMs: options.heartbeatMs ?? 10_000,
+    bodyLimit,
+    heartbeatMs,
     corsOrigins: options.corsOrigins ?? ["*"],
     maxRequestsPerUser: options.maxRequestsPerUser ?? 64,
     maxLongPollsPerUser: options.maxLongPollsPerUser ?? 32,
     connections,
     maxAnswerBytesPerUser: options.maxAnswerBytesPerUser ?? 128 * 1024 ** 2,
+    idempotent: idempotency.middleware,
     log,
   });
 
@@ -270,10 +282,12 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     sweepSessions: () => sessions.sweep(),
     sweepIdle: () => sandboxes.sweepIdle(),
     warmPoolFilled: () => pool.filled(),
+    sweepIdempotencyKeys: () => idempotency.sweep(),
     close() {
       closing ??= (async () => {
         sessions.close();
         sandboxes.close();
+        idempotency.close();
         clearInterval(reserveTimer);
         await reaper.close();
         await new Promise<void>((done) => {

@@ -45,6 +45,8 @@ export interface LuminaServerOptions {
   previewDomain?: string;
   /** The clock of preview expiry, in ms (tests pass time with it). @default Date.now */
   previewClock?: () => number;
+  /** The clock of `Idempotency-Key` expiry (24 h), in ms (tests pass time with it). @default Date.now */
+  idempotencyClock?: () => number;
   /** Live tool sessions per user; a new session id past it gets 429. @default 256 */
   maxSessionsPerUser?: number;
   /** Tool calls in flight per user. @default 64 */
@@ -158,6 +160,8 @@ export interface LuminaServer {
   sweepIdle(): Promise<void>;
   /** Resolves once the warm pool is full, or cannot fill now (benchmarks, tests). */
   warmPoolFilled(): Promise<void>;
+  /** Deletes `Idempotency-Key` outcomes older than 24 h now, as the hourly timer would; returns how many. */
+  sweepIdempotencyKeys(): number;
   /** Stops every sandbox, the HTTP server and the registry. */
   close(): Promise<void>;
 }

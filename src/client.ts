@@ -56,8 +56,10 @@ export interface ClientOptions {
    */
   transport?: Transport | undefined;
   /**
-   * Retries of idempotent calls (`listSandboxes`, `getSandbox`, `read`, `glob`, `grep`, and
-   * `bashOutput` with a cursor) after a network error or a 429, 502, 503 or 504 answer.
+   * Retries of every call after a network error or a 429, 502, 503 or 504 answer. Calls that
+   * are not idempotent (`bash`, `write`, `edit`, lifecycle calls, …) resend one
+   * `Idempotency-Key`, so the server applies each once. `false` sends each call once, without a
+   * key unless `idempotencyKey` is given.
    * @default 2
    */
   retry?: RetryOption | undefined;

@@ -22,7 +22,7 @@ const LAUNCH_FIELDS = [...CLIENT_KEYS, "eager", "keep"];
 
 /**
  * Creates the sandbox `options.sandbox` and returns its client. Closing or disposing that client
- * destroys the sandbox, unless `keep` is set. `signal` and `requestTimeout` apply to the create.
+ * destroys the sandbox, unless `keep` is set. `signal`, `requestTimeout` and `idempotencyKey` apply to the create.
  *
  * @example
  * ```ts
@@ -33,10 +33,10 @@ const LAUNCH_FIELDS = [...CLIENT_KEYS, "eager", "keep"];
  */
 export async function launchSandbox(options: LaunchOptions): Promise<LuminaClient> {
   ownFields("launchSandbox", options, LAUNCH_FIELDS);
-  const { eager, keep, signal, requestTimeout, ...clientOptions } = options;
+  const { eager, keep, signal, requestTimeout, idempotencyKey, ...clientOptions } = options;
   const client = createClient(clientOptions);
   try {
-    await client.createSandbox({ eager, signal, requestTimeout });
+    await client.createSandbox({ eager, signal, requestTimeout, idempotencyKey });
   } catch (error) {
     await client.close();
     throw error;

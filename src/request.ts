@@ -8,12 +8,16 @@ import {
 } from "./errors.ts";
 import { delay } from "./internal/delay.ts";
 import { linkSignal } from "./internal/signal.ts";
+import { randomId } from "./internal/uuid.ts";
 import { parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.ts";
 import type { Transport } from "./transport.ts";
 
 /** The options every method takes last. */
 export interface CallOptions {
-  /** Aborts the call; it then rejects with `signal.reason`. */
+  /**
+   * Aborts the call; it then rejects with `signal.reason`. A call sent with an `Idempotency-Key`
+   * (see `idempotencyKey`) goes on running on the server, which keeps its answer for a retry.
+   */
   signal?: AbortSignal | undefined;
   /**
    * The HTTP timeout of this call, in milliseconds. `bash` and `bashOutput` know how long they may
@@ -24,6 +28,13 @@ export interface CallOptions {
    * @default the client's `timeout`; for `bash` and `bashOutput` their duration plus 15 s
    */
   requestTimeout?: number | undefined;
+  /**
+   * The `Idempotency-Key` of a call that is not idempotent: the server applies the call once per
+   * key, so a retry (the client's, or yours from another process) never repeats it. Calls that
+   * are safe to repeat ignore it.
+   * @default a random UUID per call, resent by its retries (none with `retry: false`)
+   */
+  idempotencyKey?: string | undefined;
 }
 
 /** One call of the API, as the tool functions describe it. */
@@ -40,7 +51,7 @@ export interface Call<T> {
   /** The JSON body, with camelCase keys that are sent in snake_case; `undefined` ones are left out. */
   readonly body?: Readonly<Record<string, unknown>>;
   /**
-   * Whether a repeat cannot do harm, so that transient failures may be retried.
+   * Whether a repeat cannot do harm; other calls carry an `Idempotency-Key` for their retries.
    * @default false
    */
   readonly idempotent?: boolean | undefined;
@@ -75,7 +86,7 @@ export function createRequester(settings: RequesterSettings): Requester {
   const baseHeaders = { accept: "application/json", authorization: `Bearer ${settings.token}` };
   const toolHeaders = { ...baseHeaders, "lumina-tool-session": settings.toolSessionId };
 
-  async function attempt<T>(call: Call<T>, options: CallOptions): Promise<T> {
+  async function attempt<T>(call: Call<T>, options: CallOptions, key?: string): Promise<T> {
     const timeout =
       call.ownTimeout === undefined
         ? (options.requestTimeout ?? settings.timeout)
@@ -90,6 +101,7 @@ export function createRequester(settings: RequesterSettings): Requester {
     const headers: Record<string, string> = call.path.includes("/tools/")
       ? { ...toolHeaders }
       : { ...baseHeaders };
+    if (key) headers["idempotency-key"] = key;
     let body: string | undefined;
     if (call.body) {
       body = JSON.stringify(snakeKeys(call.body));
@@ -114,7 +126,15 @@ export function createRequester(settings: RequesterSettings): Requester {
       const late = (value as { error?: { status?: unknown } } | undefined)?.error;
       if (late) {
         const status = typeof late.status === "number" ? late.status : 500;
-        throw toolError(status, response.body, { ...details, retryAfter: undefined }, where);
+        const error = toolError(
+          status,
+          response.body,
+          { ...details, retryAfter: undefined },
+          where,
+        );
+        // The server took the call and answered: a retry would only get the same answer back.
+        answered.add(error);
+        throw error;
       }
       return call.parse(value);
     } catch (error) {
@@ -128,11 +148,17 @@ export function createRequester(settings: RequesterSettings): Requester {
   }
 
   return async (call, options = {}) => {
+    // One key per call, resent by each retry, so that the server applies the call once.
+    const key = call.idempotent
+      ? undefined
+      : (options.idempotencyKey ?? (settings.retry.limit ? randomId() : undefined));
     for (let retries = 0; ; retries++) {
       try {
-        return await attempt(call, options);
+        return await attempt(call, options, key);
       } catch (error) {
-        const wait = call.idempotent ? retryDelay(settings.retry, retries, error) : undefined;
+        const wait = answered.has(error as object)
+          ? undefined
+          : retryDelay(settings.retry, retries, error);
         if (wait === undefined) throw error;
         // The wait ends on the caller's abort and on `close()` (at once if one came already, even
         // with a reason that looks transient), rejecting with that reason.
@@ -141,6 +167,9 @@ export function createRequester(settings: RequesterSettings): Requester {
     }
   };
 }
+
+/** Errors the server sent inside a 200 body, after it had taken the call: never retried. */
+const answered = new WeakSet<object>();
 
 /** The body with its top-level keys in snake_case, as the wire wants them (`filePath` → `file_path`). */
 function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -164,7 +193,7 @@ export interface ToolCall<T> {
   body: Record<string, unknown>;
   parse: (body: unknown) => T;
   options?: CallOptions | undefined;
-  /** Whether a failed attempt may be retried. */
+  /** Whether a repeat cannot do harm (else the call carries an `Idempotency-Key`). */
   idempotent?: boolean | undefined;
   /** How long the server may rightly take, in ms; with the margin, the call's HTTP timeout. */
   busyFor?: number | undefined;

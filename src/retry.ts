@@ -1,6 +1,6 @@
 import { isNetworkError, isToolError } from "./errors.ts";
 
-/** The retry settings of idempotent calls. */
+/** The retry settings of every call (those that are not idempotent resend their `Idempotency-Key`). */
 export interface RetryOptions {
   /**
    * The number of retries after the first attempt.

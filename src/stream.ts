@@ -38,8 +38,9 @@ export interface StreamContext {
  * Every poll sends a cursor, so a lost answer is re-asked without losing or repeating output.
  * Without a given cursor the stream starts at the session's position as the client knows it (0
  * for a command it started; else where its last `bashOutput` of that command ended). Only for a
- * command the client never saw does the first poll go without a cursor, asking for no wait; if
- * its answer is lost it is re-asked from cursor 0, which may repeat output but never loses it.
+ * command the client never saw does the first poll go without a cursor, asking for no wait; a
+ * lost answer of it comes back by its `Idempotency-Key`, and only if its retries fail too is it
+ * re-asked from cursor 0, which may repeat output but never loses it.
  * Failures that may pass (network errors, 429, 502, 503, 504) are re-asked after a backoff that
  * honours `Retry-After`, for as long as the command runs; other errors and aborts end the stream.
  * The next poll starts before a chunk is yielded; when the consumer stops early (`break`),

@@ -1,5 +1,6 @@
 /** What the HTTP layer is built from. */
 
+import type { MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { PreviewService } from "../previews/service.ts";
 import type { SandboxService } from "../sandboxes/service.ts";
@@ -38,5 +39,13 @@ export interface AppServices {
   connections?: ConnectionGuard;
   /** Bytes of made but unsent (unread) answers per user; past it, 429. */
   maxAnswerBytesPerUser: number;
+  /**
+   * Makes a route exactly-once for requests with an `Idempotency-Key` (CONTRACT §13): a route
+   * opts in by putting it before its handler, `app.post(path, services.idempotent, handler)`,
+   * and reads its body from `c.req.raw` (which the middleware replaces). The body is read whole,
+   * up to `bodyLimit`, before the record is made: a route whose bodies may be larger (a streamed
+   * upload) needs a variant that spools them to disk (not written yet).
+   */
+  idempotent: MiddlewareHandler<AppEnv>;
   log: (line: string) => void;
 }

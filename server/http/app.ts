@@ -44,8 +44,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     cors({
       origin: services.corsOrigins.includes("*") ? "*" : services.corsOrigins,
       allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session"],
-      exposeHeaders: ["Retry-After", requestIdHeader],
+      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session", "Idempotency-Key"],
+      exposeHeaders: ["Retry-After", requestIdHeader, "Idempotent-Replayed"],
       maxAge: 600,
     }),
   );

@@ -22,6 +22,7 @@ import {
   type ToolName,
   toolBodies,
 } from "./schemas.ts";
+import { keyedTools } from "./tool-routes.ts";
 
 /** An OpenAPI document: plain JSON. */
 export type OpenApiDocument = Record<string, unknown>;
@@ -43,6 +44,7 @@ function jsonSchema(schema: v.GenericSchema): Record<string, unknown> {
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const json = (schema: string) => ({ "application/json": { schema: ref("schemas", schema) } });
 const requestIdOnly = { [requestIdHeader]: ref("headers", "RequestId") };
+const replayed = { "Idempotent-Replayed": ref("headers", "IdempotentReplayed") };
 
 /** A 2xx answer whose body is the named schema. */
 function answer(description: string, schema: string) {
@@ -62,6 +64,37 @@ function operation(
   extra: Record<string, unknown> = {},
 ) {
   return { operationId, summary, ...extra, responses: { ...responses, ...errors } };
+}
+
+/** What an operation that is not idempotent adds (CONTRACT §13): the key and its 422. */
+const keyed = {
+  parameters: [ref("parameters", "IdempotencyKey")],
+  responses: { "422": ref("responses", "Error") },
+};
+
+/** An operation that is not idempotent: `Idempotency-Key` makes it exactly-once. */
+function keyedOperation(
+  operationId: string,
+  summary: string,
+  responses: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  const { parameters, ...rest } = extra as { parameters?: unknown[] };
+  const marked = Object.fromEntries(
+    Object.entries(responses).map(([status, answer]) => {
+      const { headers, ...more } = answer as { headers?: Record<string, unknown> };
+      return [status, { ...more, headers: { ...headers, ...replayed } }];
+    }),
+  );
+  return operation(
+    operationId,
+    summary,
+    { ...marked, ...keyed.responses },
+    {
+      ...rest,
+      parameters: [...(parameters ?? []), ...keyed.parameters],
+    },
+  );
 }
 
 function body(schema: string) {
@@ -115,7 +148,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       },
     },
     "/v1/sandboxes": {
-      post: operation(
+      post: keyedOperation(
         "createSandbox",
         "Create a sandbox (409 sandbox_exists if the name is taken)",
         { "201": answer("The sandbox and its lease", "CreatedSandbox") },
@@ -128,19 +161,19 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     "/v1/sandboxes/{name}": {
       parameters: [ref("parameters", "SandboxName")],
       get: operation("getSandbox", "A sandbox", { "200": answer("The sandbox", "SandboxAnswer") }),
-      delete: operation("destroySandbox", "Destroy a sandbox and its storage", {
+      delete: keyedOperation("destroySandbox", "Destroy a sandbox and its storage", {
         "204": { description: "Destroyed", headers: requestIdOnly },
       }),
     },
     "/v1/sandboxes/{name}/restart": {
       parameters: [ref("parameters", "SandboxName")],
-      post: operation("restartSandbox", "End every process; /home/user is kept", {
+      post: keyedOperation("restartSandbox", "End every process; /home/user is kept", {
         "200": answer("The sandbox", "SandboxAnswer"),
       }),
     },
     "/v1/sandboxes/{name}/snapshots": {
       parameters: [ref("parameters", "SandboxName")],
-      post: operation(
+      post: keyedOperation(
         "snapshot",
         "Snapshot the whole /home/user at one instant (processes frozen meanwhile); the body is optional",
         { "201": answer("The snapshot", "SnapshotAnswer") },
@@ -149,7 +182,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     },
     "/v1/sandboxes/{name}/fork": {
       parameters: [ref("parameters", "SandboxName")],
-      post: operation(
+      post: keyedOperation(
         "forkSandbox",
         "Create a new sandbox from the current state of this one",
         { "201": answer("The new sandbox", "SandboxAnswer") },
@@ -166,13 +199,13 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       get: operation("getSnapshot", "A snapshot", {
         "200": answer("The snapshot", "SnapshotAnswer"),
       }),
-      delete: operation("deleteSnapshot", "Delete a snapshot and its files", {
+      delete: keyedOperation("deleteSnapshot", "Delete a snapshot and its files", {
         "204": { description: "Deleted", headers: requestIdOnly },
       }),
     },
     "/v1/sandboxes/{name}/ports": {
       parameters: [ref("parameters", "SandboxName")],
-      post: operation(
+      post: keyedOperation(
         "exposePort",
         "Expose a port of the sandbox: preview URLs that reach it without credentials until expires_at",
         { "201": answer("The port and its preview URLs", "Port") },
@@ -184,7 +217,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     },
     "/v1/sandboxes/{name}/ports/{port}": {
       parameters: [ref("parameters", "SandboxName"), ref("parameters", "Port")],
-      delete: operation("closePort", "Close a port: its preview URLs answer 404 from now on", {
+      delete: keyedOperation("closePort", "Close a port: its preview URLs answer 404 from now on", {
         "204": { description: "Closed", headers: requestIdOnly },
       }),
     },
@@ -196,7 +229,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     schemas[`${title}Answer`] = jsonSchema(toolAnswers[tool]);
     paths[`/v1/sandboxes/{name}/tools/${tool}`] = {
       parameters: [ref("parameters", "SandboxName"), ref("parameters", "ToolSession")],
-      post: operation(
+      post: (keyedTools.has(tool) ? keyedOperation : operation)(
         name,
         toolSummaries[tool],
         { "200": answer("The tool's answer", `${title}Answer`) },
@@ -244,6 +277,14 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           required: true,
           schema: { type: "integer", minimum: 1, maximum: 65535 },
         },
+        IdempotencyKey: {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description:
+            "Makes the call exactly-once: a repeat with the same key (same method, path and body) gets the first answer back, marked `Idempotent-Replayed: true`, and does nothing again; the same key with another request is a 422 `idempotency_mismatch`. Outcomes are kept per user for 24 hours (CONTRACT §13).",
+          schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+        },
         ToolSession: {
           name: "Lumina-Tool-Session",
           in: "header",
@@ -257,6 +298,10 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           description: "The id of this request, also in the server's log lines for it",
           schema: { type: "string" },
         },
+        IdempotentReplayed: {
+          description: "`true` on an answer replayed for a repeated `Idempotency-Key`",
+          schema: { type: "string", enum: ["true"] },
+        },
         RetryAfter: {
           description: "Seconds to wait before retrying (on 429 and some 503 answers)",
           schema: { type: "string" },
@@ -265,7 +310,11 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       responses: {
         Error: {
           description: "An error: `code` to branch on, `message` for a person (CONTRACT §3)",
-          headers: { ...requestIdOnly, "Retry-After": ref("headers", "RetryAfter") },
+          headers: {
+            ...requestIdOnly,
+            ...replayed,
+            "Retry-After": ref("headers", "RetryAfter"),
+          },
           content: json("Error"),
         },
       },

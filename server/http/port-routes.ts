@@ -12,9 +12,9 @@ const originOf = (url: string) => new URL(url).origin;
 
 /** Adds `POST/GET /v1/sandboxes/:name/ports` and `DELETE /v1/sandboxes/:name/ports/:port`. */
 export function addPortRoutes(app: Hono<AppEnv>, services: AppServices): void {
-  const { sandboxes, previews } = services;
+  const { sandboxes, previews, idempotent } = services;
 
-  app.post("/v1/sandboxes/:name/ports", async (c) => {
+  app.post("/v1/sandboxes/:name/ports", idempotent, async (c) => {
     const record = sandboxes.find(c.get("user"), c.req.param("name"));
     const body = await readJsonBody(c.req.raw, services.bodyLimit, exposePortBody);
     const ttl = body.ttl_ms ?? defaultPreviewTtlMs;
@@ -26,7 +26,7 @@ export function addPortRoutes(app: Hono<AppEnv>, services: AppServices): void {
     return c.json({ ports: previews.list(record, originOf(c.req.url)) });
   });
 
-  app.delete("/v1/sandboxes/:name/ports/:port", (c) => {
+  app.delete("/v1/sandboxes/:name/ports/:port", idempotent, (c) => {
     const record = sandboxes.find(c.get("user"), c.req.param("name"));
     const text = c.req.param("port");
     const port = v.safeParse(portNumber, /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN);

@@ -6,9 +6,9 @@ import { createSandboxBody } from "./schemas.ts";
 
 /** Adds `POST/GET /v1/sandboxes`, `GET/DELETE /v1/sandboxes/:name` and `…/restart`. */
 export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void {
-  const { sandboxes } = services;
+  const { sandboxes, idempotent } = services;
 
-  app.post("/v1/sandboxes", async (c) => {
+  app.post("/v1/sandboxes", idempotent, async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
     const { resources } = body;
     const request = {
@@ -39,13 +39,13 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
     c.json({ sandbox: sandboxes.view(sandboxes.find(c.get("user"), c.req.param("name"))) }),
   );
 
-  app.post("/v1/sandboxes/:name/restart", async (c) => {
+  app.post("/v1/sandboxes/:name/restart", idempotent, async (c) => {
     const record = sandboxes.find(c.get("user"), c.req.param("name"));
     await sandboxes.restart(record);
     return c.json({ sandbox: sandboxes.view(record) });
   });
 
-  app.delete("/v1/sandboxes/:name", async (c) => {
+  app.delete("/v1/sandboxes/:name", idempotent, async (c) => {
     await sandboxes.destroy(sandboxes.find(c.get("user"), c.req.param("name")));
     return c.body(null, 204);
   });

@@ -7,9 +7,9 @@ import { forkBody, snapshotBody, validateBody } from "./schemas.ts";
 
 /** Adds `POST …/{name}/snapshots`, `POST …/{name}/fork` and `GET/DELETE /v1/snapshots[/{id}]`. */
 export function addSnapshotRoutes(app: Hono<AppEnv>, services: AppServices): void {
-  const { sandboxes, snapshots } = services;
+  const { sandboxes, snapshots, idempotent } = services;
 
-  app.post("/v1/sandboxes/:name/snapshots", async (c) => {
+  app.post("/v1/sandboxes/:name/snapshots", idempotent, async (c) => {
     // The body is optional (`label` is all it has): an empty one is `{}`.
     const text = await readLimitedBody(c.req.raw, services.bodyLimit);
     if (text.trim() !== "") requireJsonContentType(c.req.raw);
@@ -23,7 +23,7 @@ export function addSnapshotRoutes(app: Hono<AppEnv>, services: AppServices): voi
     return c.json({ snapshot: snapshots.view(record) }, 201);
   });
 
-  app.post("/v1/sandboxes/:name/fork", async (c) => {
+  app.post("/v1/sandboxes/:name/fork", idempotent, async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, forkBody);
     const user = c.get("user");
     const source = sandboxes.find(user, c.req.param("name"));
@@ -39,7 +39,7 @@ export function addSnapshotRoutes(app: Hono<AppEnv>, services: AppServices): voi
     c.json({ snapshot: snapshots.view(snapshots.find(c.get("user"), c.req.param("id"))) }),
   );
 
-  app.delete("/v1/snapshots/:id", async (c) => {
+  app.delete("/v1/snapshots/:id", idempotent, async (c) => {
     await snapshots.remove(snapshots.find(c.get("user"), c.req.param("id")));
     return c.body(null, 204);
   });

@@ -1,5 +1,5 @@
 /** `POST /v1/sandboxes/:name/tools/:tool`: the eight tools of CONTRACT §3. */
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { ServerError } from "../errors.ts";
 import { killBash, readBashOutput, runBash } from "../tools/bash.ts";
 import type { ToolContext } from "../tools/context.ts";
@@ -27,6 +27,14 @@ const toolFunctions: {
   kill_bash: killBash,
 };
 
+/** Tools with an effect, so exactly-once with an `Idempotency-Key` (CONTRACT §13). */
+export const keyedTools: ReadonlySet<string> = new Set<string>([
+  "write",
+  "edit",
+  "bash",
+  "bash_output",
+  "kill_bash",
+]);
 /** Tools with no effect to lose: past the answer budget their answer is dropped for a 429. */
 const readOnlyTools = new Set<ToolName>(["read", "glob", "grep"]);
 /** Calls a tool with its body; the body's type follows the tool's name. */
@@ -52,7 +60,9 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
   );
   const answers = createAnswerBudget(services.maxAnswerBytesPerUser);
 
-  app.post("/v1/sandboxes/:name/tools/:tool", async (c) => {
+  const idempotent: MiddlewareHandler<AppEnv> = (c, next) =>
+    keyedTools.has(c.req.param("tool") ?? "") ? services.idempotent(c, next) : next();
+  app.post("/v1/sandboxes/:name/tools/:tool", idempotent, async (c) => {
     const user = c.get("user");
     const tool = c.req.param("tool");
     const record = sandboxes.find(user, c.req.param("name"));

@@ -1,5 +1,5 @@
 /** The call options that every method takes besides its own. */
-export const CALL_KEYS: readonly string[] = ["signal", "requestTimeout"];
+export const CALL_KEYS: readonly string[] = ["signal", "requestTimeout", "idempotencyKey"];
 
 /**
  * Throws a `TypeError` when `options` has a key that `method` does not take (its own `fields` and

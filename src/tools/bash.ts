@@ -94,7 +94,6 @@ export function createBashMethods(
         body: { command, ...fields },
         parse: toBashResult,
         options,
-        idempotent: false,
         busyFor: runInBackground ? 0 : (timeout ?? 120_000),
       });
       if (result.shellId) remember(result.shellId, 0);

@@ -9,8 +9,9 @@ import { useTestServer } from "../support/use-server.ts";
 
 let sandbox: string;
 
-function client(toolSessionId?: string): LuminaClient {
-  return createClient({ baseUrl: server().url, token: server().token, sandbox, toolSessionId });
+function client(toolSessionId?: string, retry?: false): LuminaClient {
+  const { url, token } = server();
+  return createClient({ baseUrl: url, token, sandbox, toolSessionId, retry });
 }
 
 const server = useTestServer({}, async () => {
@@ -49,7 +50,8 @@ describe("bash: an interrupted command line stops where it was", () => {
 
   it("runs no later statement of an aborted command", async () => {
     const id = `abort-${Date.now()}`;
-    const lumina = client(id);
+    // Without retries the call carries no Idempotency-Key, so a hang-up kills it (CONTRACT §3).
+    const lumina = client(id, false);
     await lumina.bash("mkdir -p /home/user/intr-abort && cd /home/user/intr-abort");
     const controller = new AbortController();
     const call = lumina.bash("touch started; sleep 30; touch after; echo later", {

@@ -255,13 +255,19 @@ describe("CORS", () => {
       headers: {
         origin: "https://app.example",
         "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization, content-type, lumina-tool-session",
+        "access-control-request-headers":
+          "authorization, content-type, lumina-tool-session, idempotency-key",
       },
     });
     expect(answer.status).toBeLessThan(300);
     expect(answer.headers.get("access-control-allow-origin")).toBe("*");
     const allowed = (answer.headers.get("access-control-allow-headers") ?? "").toLowerCase();
-    for (const header of ["authorization", "content-type", "lumina-tool-session"]) {
+    for (const header of [
+      "authorization",
+      "content-type",
+      "lumina-tool-session",
+      "idempotency-key",
+    ]) {
       expect(allowed).toContain(header);
     }
     expect(answer.headers.get("access-control-allow-methods")).toContain("POST");
@@ -274,6 +280,7 @@ describe("CORS", () => {
     expect(answer.status).toBe(401);
     expect(answer.headers.get("access-control-allow-origin")).toBe("*");
     expect(answer.headers.get("access-control-expose-headers")).toContain("Retry-After");
+    expect(answer.headers.get("access-control-expose-headers")).toContain("Idempotent-Replayed");
   });
 
   it("allows only the configured origins when given", async () => {

@@ -30,6 +30,8 @@ export interface TestServer {
   sweepIdle(): Promise<void>;
   /** Resolves once the warm pool is full (or cannot fill now). */
   warmPoolFilled(): Promise<void>;
+  /** Deletes expired `Idempotency-Key` outcomes now (with `idempotencyClock`, without waiting). */
+  sweepIdempotencyKeys(): number;
   /** Stops the server and starts it again on the same data directory (no new admin key). */
   restart(): Promise<void>;
   /** Stops the server (and every sandbox) and deletes the data directory. */
@@ -78,6 +80,7 @@ export async function startTestServer(testOptions: TestServerOptions = {}): Prom
     sweepSessions: () => server.sweepSessions(),
     sweepIdle: () => server.sweepIdle(),
     warmPoolFilled: () => server.warmPoolFilled(),
+    sweepIdempotencyKeys: () => server.sweepIdempotencyKeys(),
     async restart() {
       await server.close();
       server = await start();

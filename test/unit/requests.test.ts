@@ -54,6 +54,9 @@ describe("the request and result of every method", () => {
       accept: "application/json",
       authorization: "Bearer t0k",
       "content-type": "application/json",
+      "idempotency-key": expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
     });
     expect(result).toEqual({ ...sandboxInfo, lease: { expiresAt: "soon" } });
   });

@@ -26,6 +26,7 @@ const anyAnswer = {
   bytes_written: 0,
   file_path: "/a",
   replacements: 1,
+  lease: null,
 };
 
 /** A server that fails `failures` times with `status` (or a dropped connection), then answers. */
@@ -69,13 +70,62 @@ describe("retries", () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it.each(nonIdempotent)("%s is never retried", async (_, run) => {
+  it.each(nonIdempotent)(
+    "%s is retried with one Idempotency-Key for all attempts",
+    async (_, run) => {
+      const server = flaky(2, "drop");
+      await run(createClient({ ...base, retry: fast, fetch: server.fetch }));
+      expect(server.requests).toHaveLength(3);
+      const keys = server.requests.map((request) => request.headers["idempotency-key"]);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(keys).size).toBe(1);
+    },
+  );
+
+  it.each(idempotent)("%s sends no Idempotency-Key", async (_, run) => {
+    const server = flaky(0, 503);
+    await run(createClient({ ...base, fetch: server.fetch }));
+    expect(server.requests[0]!.headers["idempotency-key"]).toBeUndefined();
+  });
+
+  it("gives each call its own key", async () => {
+    const server = flaky(0, 503);
+    const client = createClient({ ...base, fetch: server.fetch });
+    await client.write("/a", "x");
+    await client.write("/a", "x");
+    const [first, second] = server.requests.map((request) => request.headers["idempotency-key"]);
+    expect(first).not.toBe(second);
+  });
+
+  it("sends a given idempotencyKey on every attempt, also with retry: false", async () => {
     const server = flaky(1, 503);
-    await expect(
-      run(createClient({ ...base, retry: fast, fetch: server.fetch })),
-    ).rejects.toMatchObject({
-      statusCode: 503,
-    });
+    const client = createClient({ ...base, retry: fast, fetch: server.fetch });
+    await client.bash("ls", { idempotencyKey: "queue-message-7" });
+    expect(server.requests.map((request) => request.headers["idempotency-key"])).toEqual([
+      "queue-message-7",
+      "queue-message-7",
+    ]);
+    const once = flaky(1, "drop");
+    const single = createClient({ ...base, retry: false, fetch: once.fetch });
+    await expect(single.write("/a", "x", { idempotencyKey: "k-2" })).rejects.toThrow();
+    expect(once.requests).toHaveLength(1);
+    expect(once.requests[0]!.headers["idempotency-key"]).toBe("k-2");
+  });
+
+  it("with retry: false sends a call once, and without a key unless one is given", async () => {
+    const server = flaky(5, "drop");
+    const client = createClient({ ...base, retry: false, fetch: server.fetch });
+    await expect(client.bash("ls")).rejects.toMatchObject({ name: "NetworkError" });
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers["idempotency-key"]).toBeUndefined();
+  });
+
+  it("does not retry an error that came inside a 200 answer: the server took the call", async () => {
+    const server = fakeServer(() =>
+      json({ error: { code: "unavailable", message: "the sandbox stopped", status: 503 } }),
+    );
+    const client = createClient({ ...base, retry: fast, fetch: server.fetch });
+    await expect(client.bash("ls")).rejects.toMatchObject({ statusCode: 503 });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -169,6 +219,32 @@ describe("waits", () => {
     await vi.advanceTimersByTimeAsync(500);
     expect(capped.requests).toHaveLength(2);
     await late;
+  });
+
+  it("honours Retry-After for a call that is not idempotent, resending its key", async () => {
+    const server = flaky(1, 503, { "retry-after": "2" });
+    const done = createClient({ ...base, fetch: server.fetch }).bash("make");
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.requests).toHaveLength(2);
+    await done;
+    expect(server.requests[1]!.headers["idempotency-key"]).toBe(
+      server.requests[0]!.headers["idempotency-key"],
+    );
+  });
+
+  it("an abort during the retry wait of a bash rejects with its reason and sends no more", async () => {
+    const server = flaky(5, 429, { "retry-after": "60" });
+    const controller = new AbortController();
+    const settled = createClient({ ...base, fetch: server.fetch })
+      .bash("make", { signal: controller.signal })
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort("stop");
+    expect(await settled).toBe("stop");
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(server.requests).toHaveLength(1);
   });
 
   it("an abort during the retry wait rejects with exactly the signal's reason", async () => {

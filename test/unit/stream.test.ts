@@ -201,7 +201,7 @@ describe("streamOutput under faults", () => {
     expect(server.requests[2]!.body).toMatchObject({ cursor: 4 });
   });
 
-  it("for a command the client never saw, re-asks a lost first answer from cursor 0", async () => {
+  it("for a command the client never saw, gets a lost first answer back by its key", async () => {
     const model = fakeCommand(steps, { drop: (index) => index === 1 });
     const server = fakeServer(model.respond);
     // Another client of the same session read the first step.
@@ -214,10 +214,12 @@ describe("streamOutput under faults", () => {
       fetch: server.fetch,
     });
     const chunks = await collect(client.streamOutput("bash_1"));
-    // Nothing lost; what the session had read before comes again.
-    expect(chunks.map((chunk) => chunk.output).join("")).toBe(model.whole);
-    expect(server.requests[1]!.body).toEqual({ bash_id: "bash_1", wait_ms: 0 });
-    expect(server.requests[2]!.body).toEqual({ bash_id: "bash_1", cursor: 0, wait_ms: 0 });
+    // Nothing lost, nothing repeated: the retry of the lost poll is answered from its record.
+    expect(chunks.map((chunk) => chunk.output).join("")).toBe("two\nthree\nfour\n");
+    const [, lost, retried] = server.requests;
+    expect(lost!.body).toEqual({ bash_id: "bash_1", wait_ms: 0 });
+    expect(retried!.body).toEqual(lost!.body);
+    expect(retried!.headers["idempotency-key"]).toBe(lost!.headers["idempotency-key"]);
   });
 
   it("outlives a 429 storm, honouring Retry-After, without throwing at the consumer", async () => {
