@@ -10,6 +10,7 @@ import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
+import { createTransferMethods, type TransferMethods } from "./tools/transfer.ts";
 import {
   type ClientHooks,
   createFetchTransport,
@@ -75,7 +76,12 @@ export const CLIENT_KEYS: readonly string[] = [
 ];
 
 /** A client of one sandbox, for one tool session. */
-export interface LuminaClient extends SandboxMethods, FileMethods, SearchMethods, BashMethods {
+export interface LuminaClient
+  extends SandboxMethods,
+    FileMethods,
+    SearchMethods,
+    BashMethods,
+    TransferMethods {
   /** The tool session id sent with every tool call. */
   readonly toolSessionId: string;
   /** The sandbox name. */
@@ -153,6 +159,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     ...createSandboxMethods(request, settings.sandbox),
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
+    ...createTransferMethods(request, settings.sandbox),
     ...bash,
     // Checked here, not in the generator, so that a wrong key throws at the call itself.
     streamOutput: (shellId: string, streamOptions: StreamOutputOptions = {}) => {

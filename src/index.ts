@@ -64,6 +64,7 @@ export type {
   GrepOutputMode,
   GrepResult,
 } from "./protocol/search.ts";
+export type { ArchiveResult, UploadResult } from "./protocol/transfer.ts";
 export type { CallOptions } from "./request.ts";
 export type { RetryOption, RetryOptions } from "./retry.ts";
 export type { StreamOutputOptions } from "./stream.ts";
@@ -76,12 +77,14 @@ export type {
 export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
+export type { ArchiveOptions, TransferMethods, UploadData } from "./tools/transfer.ts";
 export {
   type ClientHooks,
   createFetchTransport,
   type FetchFunction,
   type FetchResponse,
   type Transport,
+  type TransportBody,
   type TransportRequest,
   type TransportResponse,
 } from "./transport.ts";

@@ -10,17 +10,21 @@ import type {
   AgentRequest,
   AgentResponse,
 } from "../shared/agent-protocol.ts";
+import type { TransferFrame } from "../shared/transfer-protocol.ts";
 import { AgentError, isProcessLimitError, processLimitError } from "./failure.ts";
 import { fileHandlers } from "./files/handlers.ts";
 import { removeWriteLeftovers } from "./files/leftovers.ts";
 import { toLocalPath } from "./files/paths.ts";
 import { shellHandlers } from "./shell/handlers.ts";
+import { transferHandlers } from "./transfer/handlers.ts";
+import { type CallStream, createCallStream } from "./transfer-stream.ts";
 
-type AnyHandler = (params: never, signal: AbortSignal) => Promise<unknown>;
+type AnyHandler = (params: never, signal: AbortSignal, stream: CallStream) => Promise<unknown>;
 
 const handlers: Record<string, AnyHandler> = {
   ...fileHandlers,
   ...shellHandlers,
+  ...transferHandlers,
   ping: async () => ({ pid: process.pid, uid: process.getuid?.() ?? -1 }),
 };
 
@@ -28,12 +32,17 @@ const handlers: Record<string, AnyHandler> = {
 process.on("SIGXFSZ", () => {});
 
 const inFlight = new Map<number, AbortController>();
+const streams = new Map<number, CallStream>();
 
 // Every tool waits for it, so none sees a half-written temp file; the start's ping does not.
 const leftoversRemoved = removeWriteLeftovers(toLocalPath("/home/user")).catch(() => 0);
 
+function writeLine(line: string): void {
+  process.stdout.write(line);
+}
+
 function send(response: AgentResponse): void {
-  process.stdout.write(`${JSON.stringify(response)}\n`);
+  writeLine(`${JSON.stringify(response)}\n`);
 }
 
 function toFailure(error: unknown): AgentFailure {
@@ -62,23 +71,33 @@ async function dispatch(request: AgentRequest): Promise<void> {
   }
   const controller = new AbortController();
   inFlight.set(request.id, controller);
+  const stream = createCallStream(request.id, writeLine, controller.signal);
+  streams.set(request.id, stream);
   try {
     if (request.method !== "ping") await leftoversRemoved;
-    const result = await handler(request.params as never, controller.signal);
+    const result = await handler(request.params as never, controller.signal, stream);
     send({ id: request.id, result });
   } catch (error) {
     send({ id: request.id, error: toFailure(error) });
   } finally {
     inFlight.delete(request.id);
+    streams.delete(request.id);
   }
 }
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
 lines.on("line", (line) => {
   if (!line) return;
-  const message = JSON.parse(line) as AgentRequest | AgentCancel;
+  const message = JSON.parse(line) as AgentRequest | AgentCancel | TransferFrame;
   if ("cancel" in message) {
     inFlight.get(message.cancel)?.abort();
+    return;
+  }
+  if (!("method" in message)) {
+    const stream = streams.get(message.id);
+    if ("chunk" in message) stream?.chunk(message.chunk);
+    else if ("end" in message) stream?.end();
+    else if ("credit" in message) stream?.credit(message.credit);
     return;
   }
   void dispatch(message);

@@ -11,6 +11,7 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
+import { addTransferRoutes } from "./transfer-routes.ts";
 
 /** Each route pattern with the methods it answers, to tell a 405 from a 404. */
 const routeMethods: [RegExp, string[]][] = [
@@ -20,6 +21,7 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/[^/]+\/?$/, ["GET", "HEAD", "DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/restart\/?$/, ["POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/(files|archive)\/?$/, ["GET", "HEAD", "PUT"]],
 ];
 
 /** Builds the app over the given services. */
@@ -36,9 +38,9 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     "*",
     cors({
       origin: services.corsOrigins.includes("*") ? "*" : services.corsOrigins,
-      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session"],
-      exposeHeaders: ["Retry-After", requestIdHeader],
+      allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session", "Range"],
+      exposeHeaders: ["Retry-After", requestIdHeader, "Content-Range", "Accept-Ranges"],
       maxAge: 600,
     }),
   );
@@ -66,6 +68,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("/v1/sandboxes/*", authenticate);
   addSandboxRoutes(app, services);
   addToolRoutes(app, services);
+  addTransferRoutes(app, services);
 
   app.notFound((c) => {
     const allowed = routeMethods.find(([pattern]) => pattern.test(c.req.path))?.[1];

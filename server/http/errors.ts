@@ -19,6 +19,7 @@ const statusByCode: Record<string, number> = {
   stale_read: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -6,6 +6,8 @@ import type {
   AgentParams,
   AgentResult,
 } from "../shared/agent-protocol.ts";
+import type { TransferFrame } from "../shared/transfer-protocol.ts";
+import { type AgentTransfer, startTransfer, type TransferEnds } from "./agent-transfer.ts";
 
 /**
  * The longest answer line accepted: the largest legitimate one is a 20 MiB image as base64 in
@@ -20,6 +22,13 @@ interface Pending {
 
 type Answer = { id: number; result: unknown } | { id: number; error: AgentFailure };
 
+/** The options of a streamed call. */
+export interface TransferOptions {
+  signal?: AbortSignal | undefined;
+  /** The bytes to send the agent (an upload). */
+  body?: ReadableStream<Uint8Array> | undefined;
+}
+
 /** The server's end of an agent's two streams: numbered requests, cancels, and the answers. */
 export interface AgentConnection {
   call<M extends AgentMethodName>(
@@ -27,6 +36,12 @@ export interface AgentConnection {
     params: AgentParams<M>,
     signal?: AbortSignal,
   ): Promise<AgentResult<M>>;
+  /** Calls a streamed method (server/shared/transfer-protocol.ts). */
+  transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options?: TransferOptions,
+  ): AgentTransfer<AgentResult<M>>;
   /** Resolves when the agent's output ends or breaks the protocol (stop the sandbox then). */
   readonly closed: Promise<void>;
   /** Whether `closed` has happened: no call can succeed any more. */
@@ -41,8 +56,8 @@ export interface ConnectOptions {
   label?: string;
 }
 
-/** Checks one answer line's shape; returns the answer, or why it is not one. */
-function parseAnswer(text: string): Answer | string {
+/** Checks one answer line's shape; returns the answer or transfer frame, or why it is neither. */
+function parseAnswer(text: string): Answer | TransferFrame | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -54,6 +69,9 @@ function parseAnswer(text: string): Answer | string {
   }
   const answer = value as { id?: unknown; result?: unknown; error?: unknown };
   if (!Number.isSafeInteger(answer.id)) return "an answer without an integer id";
+  for (const key of ["chunk", "credit", "head"]) {
+    if (Object.hasOwn(answer, key)) return answer as TransferFrame;
+  }
   const hasResult = Object.hasOwn(answer, "result");
   const hasError = Object.hasOwn(answer, "error");
   if (hasResult === hasError) return "an answer with neither or both of result and error";
@@ -83,6 +101,12 @@ export function connectAgent(
   const pending = new Map<number, Pending>();
   // Cancelled calls the agent will still answer once; such an answer is expected, not forged.
   const cancelled = new Set<number>();
+  const transfers = new Map<number, TransferEnds>();
+  const drainWaiters = new Set<() => void>();
+  const wakeWriters = (): void => {
+    for (const wake of drainWaiters) wake();
+    drainWaiters.clear();
+  };
   let nextId = 1;
   let isClosed = false;
   let markClosed: () => void = () => {};
@@ -96,6 +120,8 @@ export function connectAgent(
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
     cancelled.clear();
+    transfers.clear();
+    wakeWriters();
     markClosed();
   }
 
@@ -116,6 +142,13 @@ export function connectAgent(
     const answer = parseAnswer(line.toString("utf8"));
     if (typeof answer === "string") {
       violate(answer);
+      return;
+    }
+    if (!("result" in answer) && !("error" in answer)) {
+      const ends = transfers.get(answer.id);
+      const broken = ends ? ends.frame(answer) : cancelled.has(answer.id) ? undefined : "no";
+      if (broken)
+        violate(`${broken === "no" ? "a frame of no transfer" : broken} (call ${answer.id})`);
       return;
     }
     const waiter = pending.get(answer.id);
@@ -166,11 +199,13 @@ export function connectAgent(
   );
   // A write to an agent that just died must not crash the server.
   input.on("error", () => {});
+  input.on("drain", wakeWriters);
 
   function call<M extends AgentMethodName>(
     method: M,
     params: AgentParams<M>,
     signal?: AbortSignal,
+    id: number = nextId++,
   ): Promise<AgentResult<M>> {
     if (isClosed) {
       return Promise.reject(
@@ -178,7 +213,6 @@ export function connectAgent(
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = nextId++;
     return new Promise<AgentResult<M>>((resolve, reject) => {
       const onAbort = () => {
         if (!pending.delete(id)) return;
@@ -201,8 +235,35 @@ export function connectAgent(
     });
   }
 
+  // Resolves once the agent's stdin takes more, so a streamed body never piles up in memory.
+  const write = (line: string): Promise<void> =>
+    input.write(line) || isClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => drainWaiters.add(resolve));
+
+  function transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options: TransferOptions = {},
+  ): AgentTransfer<AgentResult<M>> {
+    const id = nextId++;
+    const controller = new AbortController();
+    const { signal } = options;
+    const forward = () => controller.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener("abort", forward, { once: true });
+    const answer = call(method, params, controller.signal, id).finally(() => {
+      transfers.delete(id);
+      signal?.removeEventListener("abort", forward);
+    });
+    const started = startTransfer({ id, write, controller }, answer, options.body);
+    if (!isClosed) transfers.set(id, started.ends);
+    return started.transfer;
+  }
+
   return {
-    call,
+    call: (method, params, signal) => call(method, params, signal),
+    transfer,
     closed,
     get isClosed() {
       return isClosed;

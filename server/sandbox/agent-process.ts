@@ -81,5 +81,7 @@ export async function runtimeFromProcess(
       if (connection.isClosed) await stopped.catch(() => {});
       throw error;
     });
-  return { call, stop, stopped };
+  const transfer: SandboxRuntime["transfer"] = (method, params, options) =>
+    connection.transfer(method, params, options);
+  return { call, transfer, stop, stopped };
 }

@@ -7,6 +7,8 @@
  */
 import type { AgentMethodName, AgentParams, AgentResult } from "../shared/agent-protocol.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
+import type { TransferOptions } from "./agent-connection.ts";
+import type { AgentTransfer } from "./agent-transfer.ts";
 import type { CgroupDriver } from "./cgroup.ts";
 
 /** Resource limits applied to every process of one sandbox. */
@@ -47,6 +49,12 @@ export interface SandboxRuntime {
     params: AgentParams<M>,
     signal?: AbortSignal,
   ): Promise<AgentResult<M>>;
+  /** Calls a streamed agent method: bytes to the agent, bytes back (CONTRACT §11). */
+  transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options?: TransferOptions,
+  ): AgentTransfer<AgentResult<M>>;
   /** Ends every process of the sandbox; resolves once they are gone. */
   stop(): Promise<void>;
   /** Resolves when the sandbox has stopped, for whatever reason. */

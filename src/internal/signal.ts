@@ -44,8 +44,8 @@ export interface LinkedSignal {
   readonly signal: AbortSignal;
   /** Rejects with the signal's reason when it aborts; never resolves. */
   readonly aborted: Promise<never>;
-  /** Stops the timer and detaches from the parents. */
-  dispose(): void;
+  /** Stops the timer and, unless `detach` is false, detaches from the parents. */
+  dispose(detach?: boolean): void;
 }
 
 /**
@@ -80,9 +80,9 @@ export function linkSignal(
   return {
     signal,
     aborted,
-    dispose() {
+    dispose(detach = true) {
       if (timer !== undefined) clearTimeout(timer);
-      for (const detach of detachers) detach();
+      if (detach) for (const detacher of detachers) detacher();
     },
   };
 }

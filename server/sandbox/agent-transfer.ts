@@ -1,0 +1,160 @@
+/**
+ * The server's end of one streamed agent call (server/shared/transfer-protocol.ts): it sends the
+ * body against the agent's credit and hands the agent's bytes on as a `ReadableStream` that
+ * grants credit only as its reader takes them, so a transfer holds at most a window of chunks.
+ */
+import { ServerError } from "../errors.ts";
+import {
+  type TransferFrame,
+  transferChunkBytes,
+  transferWindow,
+} from "../shared/transfer-protocol.ts";
+
+/** A streamed call as the server sees it. */
+export interface AgentTransfer<Result> {
+  /** The agent's head; rejects with the call's failure when that comes first. */
+  readonly head: Promise<unknown>;
+  /** The bytes the agent sends after its head; errors when the call fails. */
+  readonly bytes: ReadableStream<Uint8Array>;
+  /** The call's answer, once every byte both ways has gone. */
+  readonly result: Promise<Result>;
+}
+
+/** What the connection feeds one transfer; `frame` returns why a frame breaks the protocol. */
+export interface TransferEnds {
+  frame(frame: TransferFrame): string | undefined;
+}
+
+/** The connection's side of a transfer: how to write a line, and the call's own abort. */
+export interface TransferLink {
+  readonly id: number;
+  /** Writes one line to the agent; resolves once the pipe takes more. */
+  write(line: string): Promise<void>;
+  /** Aborts the call (the connection then sends the cancel). */
+  readonly controller: AbortController;
+}
+
+/** Sets up one transfer around its call's answer; `body` is what the server sends, if any. */
+export function startTransfer<Result>(
+  link: TransferLink,
+  answer: Promise<Result>,
+  body: ReadableStream<Uint8Array> | undefined,
+): { ends: TransferEnds; transfer: AgentTransfer<Result> } {
+  const { id, controller } = link;
+  let credit = 0;
+  let creditArrived: () => void = () => {};
+  let granted = 0;
+  let headSeen = false;
+  let resolveHead: (value: unknown) => void = () => {};
+  let rejectHead: (error: unknown) => void = () => {};
+  const head = new Promise<unknown>((resolve, reject) => {
+    resolveHead = resolve;
+    rejectHead = reject;
+  });
+  head.catch(() => {});
+  let bytesController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const bytes = new ReadableStream<Uint8Array>(
+    {
+      start: (streamController) => {
+        bytesController = streamController;
+      },
+      // Tops the agent's credit up to what the queue has room for: a slow reader stops it.
+      pull: (streamController) => {
+        const room = (streamController.desiredSize ?? 0) - granted;
+        if (room <= 0 || controller.signal.aborted) return;
+        granted += room;
+        void link.write(`${JSON.stringify({ id, credit: room })}\n`);
+      },
+      cancel: (reason) => controller.abort(reason ?? new Error("the download was cancelled")),
+    },
+    { highWaterMark: transferWindow },
+  );
+
+  // The stream may be cancelled already (a reader that stopped early): then there is nothing to end.
+  answer.then(
+    () => {
+      resolveHead(undefined);
+      try {
+        bytesController?.close();
+      } catch {}
+    },
+    (error: unknown) => {
+      rejectHead(error);
+      bytesController?.error(error);
+    },
+  );
+
+  const ends: TransferEnds = {
+    frame(frame) {
+      if ("credit" in frame) {
+        if (!Number.isSafeInteger(frame.credit) || frame.credit < 1) return "a bad credit";
+        credit = Math.min(credit + frame.credit, transferWindow);
+        creditArrived();
+        return undefined;
+      }
+      if ("head" in frame) {
+        if (headSeen) return "a second head";
+        headSeen = true;
+        resolveHead(frame.head);
+        return undefined;
+      }
+      if ("chunk" in frame) {
+        if (typeof frame.chunk !== "string") return "a chunk that is not a string";
+        if (granted < 1) return "a chunk the server gave no credit for";
+        const data = Buffer.from(frame.chunk, "base64");
+        if (data.length > transferChunkBytes) return "a chunk over the size limit";
+        granted--;
+        headSeen = true;
+        bytesController?.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.length));
+        return undefined;
+      }
+      return "an end from the agent";
+    },
+  };
+
+  const takeCredit = async (): Promise<void> => {
+    while (credit < 1) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          controller.signal.removeEventListener("abort", wake);
+          resolve();
+        };
+        creditArrived = wake;
+        controller.signal.addEventListener("abort", wake, { once: true });
+      });
+    }
+    credit--;
+  };
+
+  if (body) {
+    void (async () => {
+      const reader = body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          for (let at = 0; at < value.length; at += transferChunkBytes) {
+            await takeCredit();
+            const piece = Buffer.from(
+              value.buffer,
+              value.byteOffset + at,
+              Math.min(transferChunkBytes, value.length - at),
+            );
+            await link.write(`${JSON.stringify({ id, chunk: piece.toString("base64") })}\n`);
+          }
+        }
+        await link.write(`${JSON.stringify({ id, end: true })}\n`);
+      } catch (error) {
+        // The client hung up or its body broke: the agent must drop what it has (cancel).
+        controller.abort(
+          controller.signal.aborted
+            ? controller.signal.reason
+            : new ServerError("invalid_request", `the request body broke off: ${String(error)}`),
+        );
+        reader.cancel().catch(() => {});
+      }
+    })();
+  }
+  return { ends, transfer: { head, bytes, result: answer } };
+}
