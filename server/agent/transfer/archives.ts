@@ -73,7 +73,18 @@ export async function uploadArchive(
     await spool(upload, stream);
     const zip = params.gzip ? ["-z"] : [];
     const listing = runTar(
-      ["-t", "-v", ...zip, "--quoting-style=c", "--numeric-owner", "--full-time", "-f", upload],
+      // Names as stored (`-P`): the extraction strips a leading `/`, the listing must not hide it.
+      [
+        "-t",
+        "-v",
+        "-P",
+        ...zip,
+        "--quoting-style=c",
+        "--numeric-owner",
+        "--full-time",
+        "-f",
+        upload,
+      ],
       "read the archive",
       signal,
     );
@@ -116,7 +127,7 @@ export async function uploadArchive(
     if (created) await rm(created, { recursive: true, force: true }).catch(() => {});
     return fileError(error, shown);
   } finally {
-    if (staging && !created) await rm(staging, { recursive: true, force: true }).catch(() => {});
+    if (staging) await rm(staging, { recursive: true, force: true }).catch(() => {});
   }
 }
 
