@@ -6,11 +6,12 @@
  */
 import type { Context, Hono } from "hono";
 import { ServerError } from "../errors.ts";
+import type { AgentTransfer } from "../sandbox/agent-transfer.ts";
 import type { SandboxRuntime } from "../sandbox/backend.ts";
 import type { ByteRange, DownloadHead } from "../shared/transfer-protocol.ts";
 import { checkToolPath } from "../tools/tool-path.ts";
 import type { AppEnv, AppServices } from "./app-types.ts";
-import { errorResponse } from "./errors.ts";
+import { errorResponse, toWireError } from "./errors.ts";
 import { createConcurrencyLimit } from "./limits.ts";
 
 /** Parses one `Range: bytes=…` (RFC 9110 §14.2); anything else (several ranges) is ignored. */
@@ -93,6 +94,23 @@ function responseBody(
   );
 }
 
+/**
+ * The answer to an upload once its call ended; an error that came before the whole body was
+ * read closes the connection, so the client does not send its next request into the rest.
+ */
+async function uploadAnswer<R>(
+  transfer: AgentTransfer<R>,
+  services: AppServices,
+  answer: (result: R) => Response,
+): Promise<Response> {
+  try {
+    return answer(await transfer.result);
+  } catch (error) {
+    if (transfer.bodySent()) throw error;
+    return errorResponse(toWireError(error, services.log), { connection: "close" });
+  }
+}
+
 /** Adds `PUT/GET /v1/sandboxes/:name/files` and `…/archive`. */
 export function addTransferRoutes(app: Hono<AppEnv>, services: AppServices): void {
   const { sandboxes } = services;
@@ -128,8 +146,9 @@ export function addTransferRoutes(app: Hono<AppEnv>, services: AppServices): voi
           body: c.req.raw.body ?? emptyBody(),
         },
       );
-      const result = await transfer.result;
-      return c.json({ file_path: path, bytes_written: result.bytesWritten });
+      return await uploadAnswer(transfer, services, (result) =>
+        c.json({ file_path: path, bytes_written: result.bytesWritten }),
+      );
     } finally {
       release();
     }
@@ -187,8 +206,9 @@ export function addTransferRoutes(app: Hono<AppEnv>, services: AppServices): voi
           body: c.req.raw.body ?? emptyBody(),
         },
       );
-      const result = await transfer.result;
-      return c.json({ dir_path: path, files: result.files, bytes: result.bytes });
+      return await uploadAnswer(transfer, services, (result) =>
+        c.json({ dir_path: path, files: result.files, bytes: result.bytes }),
+      );
     } finally {
       release();
     }

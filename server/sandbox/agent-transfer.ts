@@ -18,6 +18,8 @@ export interface AgentTransfer<Result> {
   readonly bytes: ReadableStream<Uint8Array>;
   /** The call's answer, once every byte both ways has gone. */
   readonly result: Promise<Result>;
+  /** Whether the whole body was sent (false when the answer came first, as on a full disk). */
+  readonly bodySent: () => boolean;
 }
 
 /** What the connection feeds one transfer; `frame` returns why a frame breaks the protocol. */
@@ -45,6 +47,8 @@ export function startTransfer<Result>(
   let creditArrived: () => void = () => {};
   let granted = 0;
   let headSeen = false;
+  let settled = false;
+  let bodySent = body === undefined;
   let resolveHead: (value: unknown) => void = () => {};
   let rejectHead: (error: unknown) => void = () => {};
   const head = new Promise<unknown>((resolve, reject) => {
@@ -71,14 +75,20 @@ export function startTransfer<Result>(
   );
 
   // The stream may be cancelled already (a reader that stopped early): then there is nothing to end.
+  const settle = (): void => {
+    settled = true;
+    creditArrived(); // A body still being sent stops: nobody takes it any more.
+  };
   answer.then(
     () => {
+      settle();
       resolveHead(undefined);
       try {
         bytesController?.close();
       } catch {}
     },
     (error: unknown) => {
+      settle();
       rejectHead(error);
       bytesController?.error(error);
     },
@@ -115,6 +125,7 @@ export function startTransfer<Result>(
   const takeCredit = async (): Promise<void> => {
     while (credit < 1) {
       if (controller.signal.aborted) throw controller.signal.reason;
+      if (settled) throw new Error("the call has ended");
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           controller.signal.removeEventListener("abort", wake);
@@ -145,16 +156,18 @@ export function startTransfer<Result>(
           }
         }
         await link.write(`${JSON.stringify({ id, end: true })}\n`);
+        bodySent = true;
       } catch (error) {
+        reader.cancel().catch(() => {});
+        if (settled) return;
         // The client hung up or its body broke: the agent must drop what it has (cancel).
         controller.abort(
           controller.signal.aborted
             ? controller.signal.reason
             : new ServerError("invalid_request", `the request body broke off: ${String(error)}`),
         );
-        reader.cancel().catch(() => {});
       }
     })();
   }
-  return { ends, transfer: { head, bytes, result: answer } };
+  return { ends, transfer: { head, bytes, result: answer, bodySent: () => bodySent } };
 }
