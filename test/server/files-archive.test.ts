@@ -108,6 +108,15 @@ describe("a crafted archive is refused whole, with nothing left behind", () => {
       .digest("hex");
   });
 
+  /** Makes `name` in the directory with `make`; returns the names to archive. */
+  const made =
+    (name: string, make: (path: string) => unknown) =>
+    async (dir: string): Promise<string[]> => {
+      await make(join(dir, name));
+      return [name];
+    };
+  const fileNamed = (name: string) => made(name, (path) => writeFile(path, "x"));
+
   /** A tar of a good file `a`, then the crafted entries. */
   async function crafted(
     name: string,
@@ -123,20 +132,12 @@ describe("a crafted archive is refused whole, with nothing left behind", () => {
   const attacks: [string, () => Promise<Uint8Array>, RegExp][] = [
     [
       "../x",
-      () =>
-        crafted("dotdot", async (dir) => (await writeFile(join(dir, "f"), "x"), ["f"]), [
-          "-P",
-          "--transform=s,^f$,../x,",
-        ]),
+      () => crafted("dotdot", fileNamed("f"), ["-P", "--transform=s,^f$,../x,"]),
       /"\.\.\/x" contains "\.\."/,
     ],
     [
       "/etc/x",
-      () =>
-        crafted("absolute", async (dir) => (await writeFile(join(dir, "f"), "x"), ["f"]), [
-          "-P",
-          "--transform=s,^f$,/etc/x,",
-        ]),
+      () => crafted("absolute", fileNamed("f"), ["-P", "--transform=s,^f$,/etc/x,"]),
       /"\/etc\/x" is an absolute path/,
     ],
     [
@@ -158,13 +159,17 @@ describe("a crafted archive is refused whole, with nothing left behind", () => {
       () =>
         crafted(
           "device",
-          async (dir) => (execFileSync("mknod", [join(dir, "null"), "c", "1", "3"]), ["null"]),
+          made("null", (path) => execFileSync("mknod", [path, "c", "1", "3"])),
         ),
       /"null" is a character device/,
     ],
     [
       "a FIFO",
-      () => crafted("fifo", async (dir) => (execFileSync("mkfifo", [join(dir, "pipe")]), ["pipe"])),
+      () =>
+        crafted(
+          "fifo",
+          made("pipe", (path) => execFileSync("mkfifo", [path])),
+        ),
       /"pipe" is a FIFO/,
     ],
     [
