@@ -93,6 +93,8 @@ describe("GET /v1/openapi.json", () => {
         "/v1/sandboxes",
         "/v1/sandboxes/{name}",
         "/v1/sandboxes/{name}/restart",
+        "/v1/sandboxes/{name}/files",
+        "/v1/sandboxes/{name}/archive",
         ...tools,
       ].sort(),
     );
