@@ -3,7 +3,6 @@
  * from stdin, runs them as the sandbox's user inside the sandbox's view of the filesystem, and
  * writes responses to stdout. It is bundled into a single file and has no dependencies.
  */
-import { createInterface } from "node:readline";
 import type {
   AgentCancel,
   AgentFailure,
@@ -37,8 +36,9 @@ const streams = new Map<number, CallStream>();
 // Every tool waits for it, so none sees a half-written temp file; the start's ping does not.
 const leftoversRemoved = removeWriteLeftovers(toLocalPath("/home/user")).catch(() => 0);
 
-function writeLine(line: string): void {
+function writeLine(line: string, bytes?: Buffer): void {
   process.stdout.write(line);
+  if (bytes) process.stdout.write(bytes);
 }
 
 function send(response: AgentResponse): void {
@@ -85,8 +85,7 @@ async function dispatch(request: AgentRequest): Promise<void> {
   }
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-lines.on("line", (line) => {
+function onLine(line: string): void {
   if (!line) return;
   const message = JSON.parse(line) as AgentRequest | AgentCancel | TransferFrame;
   if ("cancel" in message) {
@@ -95,12 +94,41 @@ lines.on("line", (line) => {
   }
   if (!("method" in message)) {
     const stream = streams.get(message.id);
-    if ("chunk" in message) stream?.chunk(message.chunk);
+    if ("data" in message) raw = { left: message.data, parts: [], stream };
     else if ("end" in message) stream?.end();
     else if ("credit" in message) stream?.credit(message.credit);
     return;
   }
   void dispatch(message);
+}
+
+// Lines, and after a `{ id, data: n }` line exactly n raw bytes of a transfer's body.
+let raw: { left: number; parts: Buffer[]; stream: CallStream | undefined } | undefined;
+let partial: Buffer[] = [];
+process.stdin.on("data", (chunk: Buffer) => {
+  let start = 0;
+  while (start < chunk.length) {
+    if (raw) {
+      const piece = chunk.subarray(start, start + raw.left);
+      raw.parts.push(piece);
+      raw.left -= piece.length;
+      start += piece.length;
+      if (raw.left > 0) return;
+      const { parts, stream } = raw;
+      raw = undefined;
+      stream?.chunk(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+      continue;
+    }
+    const end = chunk.indexOf(10, start);
+    if (end === -1) {
+      partial.push(chunk.subarray(start));
+      return;
+    }
+    const line = Buffer.concat([...partial, chunk.subarray(start, end)]);
+    partial = [];
+    start = end + 1;
+    onLine(line.toString("utf8"));
+  }
 });
 // The server closing our stdin means it is gone: nothing inside may outlive it.
-lines.on("close", () => process.exit(0));
+process.stdin.on("end", () => process.exit(0));

@@ -8,18 +8,21 @@ import { transferChunkBytes, transferWindow } from "../shared/transfer-protocol.
 
 /** One call's stream, with the entry points the line reader feeds. */
 export interface CallStream extends AgentStream {
-  /** A chunk of the server's body (base64). */
-  chunk(base64: string): void;
+  /** A piece of the server's body. */
+  chunk(bytes: Buffer): void;
   /** The server's body is complete. */
   end(): void;
   /** The server lets `count` more chunks come. */
   credit(count: number): void;
 }
 
-/** Creates the stream of call `id`; `write` sends one line to the server, `signal` is the call's. */
+/**
+ * Creates the stream of call `id`; `write` sends one line (and raw bytes after it) to the server,
+ * `signal` is the call's.
+ */
 export function createCallStream(
   id: number,
-  write: (line: string) => void,
+  write: (line: string, bytes?: Buffer) => void,
   signal: AbortSignal,
 ): CallStream {
   const queue: Buffer[] = [];
@@ -37,8 +40,8 @@ export function createCallStream(
     new Promise((resolve) => set(resolve));
 
   return {
-    chunk(base64) {
-      queue.push(Buffer.from(base64, "base64"));
+    chunk(bytes) {
+      queue.push(bytes);
       wake();
     },
     end() {
@@ -81,7 +84,7 @@ export function createCallStream(
         }
         credit--;
         const piece = bytes.subarray(at, at + transferChunkBytes);
-        write(`${JSON.stringify({ id, chunk: piece.toString("base64") })}\n`);
+        write(`${JSON.stringify({ id, data: piece.length })}\n`, piece);
       }
     },
   };

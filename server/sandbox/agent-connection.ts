@@ -6,7 +6,7 @@ import type {
   AgentParams,
   AgentResult,
 } from "../shared/agent-protocol.ts";
-import type { TransferFrame } from "../shared/transfer-protocol.ts";
+import { type TransferFrame, transferChunkBytes } from "../shared/transfer-protocol.ts";
 import { type AgentTransfer, startTransfer, type TransferEnds } from "./agent-transfer.ts";
 
 /**
@@ -56,6 +56,13 @@ export interface ConnectOptions {
   label?: string;
 }
 
+/** Whether `size` is a whole number of bytes one data frame may carry. */
+function isChunkSize(size: unknown): size is number {
+  return (
+    Number.isSafeInteger(size) && (size as number) > 0 && (size as number) <= transferChunkBytes
+  );
+}
+
 /** Checks one answer line's shape; returns the answer or transfer frame, or why it is neither. */
 function parseAnswer(text: string): Answer | TransferFrame | string {
   let value: unknown;
@@ -69,7 +76,7 @@ function parseAnswer(text: string): Answer | TransferFrame | string {
   }
   const answer = value as { id?: unknown; result?: unknown; error?: unknown };
   if (!Number.isSafeInteger(answer.id)) return "an answer without an integer id";
-  for (const key of ["chunk", "credit", "head"]) {
+  for (const key of ["data", "credit", "head"]) {
     if (Object.hasOwn(answer, key)) return answer as TransferFrame;
   }
   const hasResult = Object.hasOwn(answer, "result");
@@ -147,8 +154,14 @@ export function connectAgent(
     if (!("result" in answer) && !("error" in answer)) {
       const ends = transfers.get(answer.id);
       const broken = ends ? ends.frame(answer) : cancelled.has(answer.id) ? undefined : "no";
-      if (broken)
+      if (broken) {
         violate(`${broken === "no" ? "a frame of no transfer" : broken} (call ${answer.id})`);
+      } else if ("data" in answer) {
+        // The raw bytes follow the line; those of a cancelled call are read and dropped.
+        const take = ends ? (bytes: Buffer) => ends.data(bytes) : () => {};
+        if (!ends && !isChunkSize(answer.data)) violate("a data frame of a bad size");
+        else raw = { left: answer.data, parts: [], take };
+      }
       return;
     }
     const waiter = pending.get(answer.id);
@@ -166,10 +179,23 @@ export function connectAgent(
   // A line splitter with a cap: readline would buffer an endless line without bound.
   let partial: Buffer[] = [];
   let partialBytes = 0;
+  // The bytes still due after a `{ id, data }` line, and where they go.
+  let raw: { left: number; parts: Buffer[]; take: (bytes: Buffer) => void } | undefined;
   output.on("data", (chunk: Buffer) => {
     try {
       let start = 0;
-      while (!isClosed) {
+      while (!isClosed && start < chunk.length) {
+        if (raw) {
+          const piece = chunk.subarray(start, start + raw.left);
+          raw.parts.push(piece);
+          raw.left -= piece.length;
+          start += piece.length;
+          if (raw.left > 0) return;
+          const { parts, take } = raw;
+          raw = undefined;
+          take(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+          continue;
+        }
         const end = chunk.indexOf(10, start);
         const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
         if (partialBytes + piece.length > maxAgentLineBytes) {
@@ -236,10 +262,13 @@ export function connectAgent(
   }
 
   // Resolves once the agent's stdin takes more, so a streamed body never piles up in memory.
-  const write = (line: string): Promise<void> =>
-    input.write(line) || isClosed
+  const write = (line: string, bytes?: Buffer): Promise<void> => {
+    let more = input.write(line);
+    if (bytes) more = input.write(bytes);
+    return more || isClosed
       ? Promise.resolve()
       : new Promise((resolve) => drainWaiters.add(resolve));
+  };
 
   function transfer<M extends AgentMethodName>(
     method: M,

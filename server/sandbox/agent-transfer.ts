@@ -22,16 +22,20 @@ export interface AgentTransfer<Result> {
   readonly bodySent: () => boolean;
 }
 
-/** What the connection feeds one transfer; `frame` returns why a frame breaks the protocol. */
+/**
+ * What the connection feeds one transfer: `frame` returns why a frame breaks the protocol; after
+ * a `data` frame it passes, `data` gets the bytes that followed it.
+ */
 export interface TransferEnds {
   frame(frame: TransferFrame): string | undefined;
+  data(bytes: Buffer): void;
 }
 
 /** The connection's side of a transfer: how to write a line, and the call's own abort. */
 export interface TransferLink {
   readonly id: number;
-  /** Writes one line to the agent; resolves once the pipe takes more. */
-  write(line: string): Promise<void>;
+  /** Writes one line (and the raw bytes that follow it) to the agent; resolves once the pipe takes more. */
+  write(line: string, bytes?: Buffer): Promise<void>;
   /** Aborts the call (the connection then sends the cancel). */
   readonly controller: AbortController;
 }
@@ -108,17 +112,20 @@ export function startTransfer<Result>(
         resolveHead(frame.head);
         return undefined;
       }
-      if ("chunk" in frame) {
-        if (typeof frame.chunk !== "string") return "a chunk that is not a string";
-        if (granted < 1) return "a chunk the server gave no credit for";
-        const data = Buffer.from(frame.chunk, "base64");
-        if (data.length > transferChunkBytes) return "a chunk over the size limit";
+      if ("data" in frame) {
+        const size = frame.data;
+        if (!Number.isSafeInteger(size) || size < 1 || size > transferChunkBytes) {
+          return "a data frame of a bad size";
+        }
+        if (granted < 1) return "data the server gave no credit for";
         granted--;
         headSeen = true;
-        bytesController?.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.length));
         return undefined;
       }
       return "an end from the agent";
+    },
+    data(bytes) {
+      bytesController?.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
     },
   };
 
@@ -152,7 +159,7 @@ export function startTransfer<Result>(
               value.byteOffset + at,
               Math.min(transferChunkBytes, value.length - at),
             );
-            await link.write(`${JSON.stringify({ id, chunk: piece.toString("base64") })}\n`);
+            await link.write(`${JSON.stringify({ id, data: piece.length })}\n`, piece);
           }
         }
         await link.write(`${JSON.stringify({ id, end: true })}\n`);

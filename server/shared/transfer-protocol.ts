@@ -3,8 +3,8 @@
  * the same two pipes as every call: a streamed call is an ordinary request (`{ id, method,
  * params }`) whose bytes travel as extra lines carrying its id.
  *
- * - `{ id, chunk }`: at most `transferChunkBytes` bytes, base64. Either side sends them only
- *   against credit: the receiver grants `{ id, credit: n }` for n more chunks, at most
+ * - `{ id, data: n }`, then exactly n raw bytes (1 to `transferChunkBytes`) right after the
+ *   line's newline. Either side sends them only against credit: the receiver grants `{ id, credit: n }` for n more chunks, at most
  *   `transferWindow` outstanding, so neither side ever holds more than a window per transfer.
  * - `{ id, end: true }` (server → agent): the body the server sends is complete.
  * - `{ id, head }` (agent → server): what the server must know before the first byte of a
@@ -14,14 +14,14 @@
  */
 import type { AgentStamp } from "./files-protocol.ts";
 
-/** The most bytes in one chunk line (before base64). */
+/** The most raw bytes after one `data` line. */
 export const transferChunkBytes: number = 256 * 1024;
 /** The most chunks a receiver lets be in flight per transfer. */
 export const transferWindow = 8;
 
-/** A chunk, an end, a credit or a head: the lines of a streamed call besides its request and answer. */
+/** Data, an end, a credit or a head: the lines of a streamed call besides its request and answer. */
 export type TransferFrame =
-  | { id: number; chunk: string }
+  | { id: number; data: number }
   | { id: number; end: true }
   | { id: number; credit: number }
   | { id: number; head: unknown };

@@ -91,13 +91,12 @@ export async function downloadFile(
   try {
     const head = resolveRange(params.range, (await handle.stat()).size);
     stream.head(head);
-    const buffer = Buffer.alloc(transferChunkBytes);
     let sent = 0;
     while (sent < head.length) {
-      const want = Math.min(buffer.length, head.length - sent);
-      const { bytesRead } = await handle.read(buffer, 0, want, head.start + sent);
+      // A buffer per chunk: the pipe may still hold the last one when `send` resolves.
+      const buffer = Buffer.allocUnsafe(Math.min(transferChunkBytes, head.length - sent));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, head.start + sent);
       if (bytesRead === 0) break;
-      // `send` has encoded the bytes once it resolves, so the buffer can be refilled.
       await stream.send(buffer.subarray(0, bytesRead));
       sent += bytesRead;
     }
