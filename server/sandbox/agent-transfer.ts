@@ -149,19 +149,27 @@ export function startTransfer<Result>(
     void (async () => {
       const reader = body.getReader();
       try {
+        // Request bodies come in pieces of 16 to 64 KiB: they go on in full chunks, fewer frames.
+        let held: Buffer[] = [];
+        let heldBytes = 0;
+        const sendHeld = async (): Promise<void> => {
+          const all = held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held);
+          held = [];
+          heldBytes = 0;
+          for (let at = 0; at < all.length; at += transferChunkBytes) {
+            await takeCredit();
+            const piece = all.subarray(at, at + transferChunkBytes);
+            await link.write(`${JSON.stringify({ id, data: piece.length })}\n`, piece);
+          }
+        };
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          for (let at = 0; at < value.length; at += transferChunkBytes) {
-            await takeCredit();
-            const piece = Buffer.from(
-              value.buffer,
-              value.byteOffset + at,
-              Math.min(transferChunkBytes, value.length - at),
-            );
-            await link.write(`${JSON.stringify({ id, data: piece.length })}\n`, piece);
-          }
+          held.push(Buffer.from(value.buffer, value.byteOffset, value.length));
+          heldBytes += value.length;
+          if (heldBytes >= transferChunkBytes) await sendHeld();
         }
+        if (heldBytes > 0) await sendHeld();
         await link.write(`${JSON.stringify({ id, end: true })}\n`);
         bodySent = true;
       } catch (error) {

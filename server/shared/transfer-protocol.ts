@@ -17,7 +17,7 @@ import type { AgentStamp } from "./files-protocol.ts";
 /** The most raw bytes after one `data` line. */
 export const transferChunkBytes: number = 256 * 1024;
 /** The most chunks a receiver lets be in flight per transfer. */
-export const transferWindow = 8;
+export const transferWindow = 16;
 
 /** Data, an end, a credit or a head: the lines of a streamed call besides its request and answer. */
 export type TransferFrame =

@@ -6,8 +6,8 @@
  * the real figures.
  */
 import { expect, it } from "vitest";
-import { requireSandboxHost } from "../support/use-server.ts";
 import { measureTransfer } from "../support/transfer-memory.ts";
+import { requireSandboxHost } from "../support/use-server.ts";
 
 requireSandboxHost();
 

@@ -51,7 +51,8 @@ async function agentPid(serverPid: number): Promise<number> {
     if (cmdline.includes("/opt/lumina/agent.mjs") && !cmdline.includes("bwrap")) agents.push(pid);
   }
   const below = (pid: number): boolean => {
-    for (let at = parentOf.get(pid); at && at > 1; at = parentOf.get(at)) if (at === serverPid) return true;
+    for (let at = parentOf.get(pid); at && at > 1; at = parentOf.get(at))
+      if (at === serverPid) return true;
     return false;
   };
   const found = agents.find(below);
@@ -60,7 +61,10 @@ async function agentPid(serverPid: number): Promise<number> {
 }
 
 /** Samples the peak RSS of each pid while `work` runs. */
-async function sampled(pids: { server: number; agent: number }, work: () => Promise<void>): Promise<{ before: RssGrowth; peak: RssGrowth }> {
+async function sampled(
+  pids: { server: number; agent: number },
+  work: () => Promise<void>,
+): Promise<{ before: RssGrowth; peak: RssGrowth }> {
   const now = async (): Promise<RssGrowth> => ({
     server: await rssOf(pids.server),
     agent: await rssOf(pids.agent),
@@ -72,7 +76,8 @@ async function sampled(pids: { server: number; agent: number }, work: () => Prom
   const sampler = (async () => {
     while (running) {
       const sample = await now();
-      for (const key of ["server", "agent", "sdk"] as const) peak[key] = Math.max(peak[key], sample[key]);
+      for (const key of ["server", "agent", "sdk"] as const)
+        peak[key] = Math.max(peak[key], sample[key]);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   })();
@@ -97,7 +102,11 @@ export async function measureTransfer(bytes = 1024 ** 3): Promise<TransferRun> {
   const options = { dataDir, isolation: "bubblewrap", requestTimeoutMs: 3_600_000 };
   const child = spawn(process.execPath, ["--import", "tsx", "test/support/server-process.ts"], {
     cwd: root,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", LUMINA_TEST_SERVER_OPTIONS: JSON.stringify(options) },
+    env: {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: process.env["HOME"] ?? "/root",
+      LUMINA_TEST_SERVER_OPTIONS: JSON.stringify(options),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let lumina: LuminaClient | undefined;
@@ -111,7 +120,11 @@ export async function measureTransfer(bytes = 1024 ** 3): Promise<TransferRun> {
       child.once("exit", (code) => reject(new Error(`the server exited (${code})`)));
     });
     const { url, token, pid } = JSON.parse(first) as { url: string; token: string; pid: number };
-    lumina = createClient({ baseUrl: url, token, sandbox: `mem-${randomBytes(4).toString("hex")}` });
+    lumina = createClient({
+      baseUrl: url,
+      token,
+      sandbox: `mem-${randomBytes(4).toString("hex")}`,
+    });
     await lumina.createSandbox({ eager: true });
     // A small round trip first, so that code paths are warm before the baseline.
     await lumina.upload("/home/user/warm.bin", randomBytes(4 * 1024 * 1024));
@@ -137,7 +150,8 @@ export async function measureTransfer(bytes = 1024 ** 3): Promise<TransferRun> {
     started = performance.now();
     const download = await sampled(pids, async () => {
       let received = 0;
-      for await (const chunk of await client.downloadStream("/home/user/big.bin")) received += chunk.length;
+      for await (const chunk of await client.downloadStream("/home/user/big.bin"))
+        received += chunk.length;
       if (received !== bytes) throw new Error(`downloaded ${received} bytes, not ${bytes}`);
     });
     const downloadSeconds = (performance.now() - started) / 1000;
@@ -147,7 +161,14 @@ export async function measureTransfer(bytes = 1024 ** 3): Promise<TransferRun> {
       sdk: Math.max(upload.peak.sdk, download.peak.sdk),
     };
     await client.destroySandbox();
-    return { bytes, uploadSeconds, downloadSeconds, upload: growth(upload), download: growth(download), peak };
+    return {
+      bytes,
+      uploadSeconds,
+      downloadSeconds,
+      upload: growth(upload),
+      download: growth(download),
+      peak,
+    };
   } finally {
     await lumina?.close();
     if (child.exitCode === null) {
