@@ -2,13 +2,14 @@
  * The OpenAPI paths of CONTRACT §11 (binary files and archives), for ./openapi.ts: raw bytes in
  * and out, the JSON answers from the SDK's answer schemas.
  */
+import type * as v from "valibot";
 import { transferAnswers } from "../../src/protocol/transfer.ts";
 
 type Json = Record<string, unknown>;
 
 /** The schemas and paths of the transfer endpoints, given the document's shared pieces. */
 export function transferOpenApi(
-  jsonSchema: (schema: (typeof transferAnswers)[keyof typeof transferAnswers]) => Json,
+  jsonSchema: (schema: v.GenericSchema) => Json,
   operation: (id: string, summary: string, responses: Json, extra?: Json) => Json,
   answer: (description: string, schema: string) => Json,
   common: { sandbox: Json; requestId: Json },

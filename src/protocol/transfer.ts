@@ -23,11 +23,10 @@ const upload = v.object({ file_path: v.string(), bytes_written: v.number() });
 const archive = v.object({ dir_path: v.string(), files: v.number(), bytes: v.number() });
 
 /** The answer schemas of the upload endpoints (the wire's single definition). */
-export const transferAnswers: { readonly upload: typeof upload; readonly archive: typeof archive } =
-  {
-    upload,
-    archive,
-  };
+export const transferAnswers: Readonly<Record<"upload" | "archive", v.GenericSchema>> = {
+  upload,
+  archive,
+};
 
 /** Validates and maps the answer of `PUT …/files`. */
 export function toUploadResult(body: unknown): UploadResult {
