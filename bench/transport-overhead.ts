@@ -22,7 +22,8 @@ async function handler(request: Request): Promise<Response> {
 
 /** The 0.1 default transport: one `Request` to `fetch`, the body read as text. */
 const plainTransport: Transport = async ({ method, url, headers, body, signal }) => {
-  const response = await handler(new Request(url, { method, headers, body: body ?? null, signal }));
+  const init = { method, headers, body: (body ?? null) as BodyInit | null, signal };
+  const response = await handler(new Request(url, init));
   return { status: response.status, headers: response.headers, body: await response.text() };
 };
 

@@ -12,6 +12,7 @@ import { createPortMethods, type PortMethods } from "./tools/ports.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
 import { createSnapshotMethods, type SnapshotMethods } from "./tools/snapshots.ts";
+import { createTransferMethods, type TransferMethods } from "./tools/transfer.ts";
 import {
   type ClientHooks,
   createFetchTransport,
@@ -85,7 +86,8 @@ export interface LuminaClient
     FileMethods,
     SearchMethods,
     BashMethods,
-    PortMethods {
+    PortMethods,
+    TransferMethods {
   /** The tool session id sent with every tool call. */
   readonly toolSessionId: string;
   /** The sandbox name. */
@@ -165,6 +167,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
     ...createPortMethods(request, settings.sandbox),
+    ...createTransferMethods(request, settings.sandbox),
     ...bash,
     // Checked here, not in the generator, so that a wrong key throws at the call itself.
     streamOutput: (shellId: string, streamOptions: StreamOutputOptions = {}) => {

@@ -67,6 +67,7 @@ export type {
   GrepResult,
 } from "./protocol/search.ts";
 export type { SnapshotInfo } from "./protocol/snapshots.ts";
+export type { ArchiveResult, UploadResult } from "./protocol/transfer.ts";
 export type { CallOptions } from "./request.ts";
 export type { RetryOption, RetryOptions } from "./retry.ts";
 export type { StreamOutputOptions } from "./stream.ts";
@@ -81,12 +82,14 @@ export type { ExposePortOptions, PortMethods } from "./tools/ports.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";
 export type { ForkSandboxOptions, SnapshotMethods, SnapshotOptions } from "./tools/snapshots.ts";
+export type { ArchiveOptions, TransferMethods, UploadData } from "./tools/transfer.ts";
 export {
   type ClientHooks,
   createFetchTransport,
   type FetchFunction,
   type FetchResponse,
   type Transport,
+  type TransportBody,
   type TransportRequest,
   type TransportResponse,
 } from "./transport.ts";

@@ -7,10 +7,10 @@ import {
   ValidationError,
 } from "./errors.ts";
 import { delay } from "./internal/delay.ts";
-import { linkSignal } from "./internal/signal.ts";
+import { type LinkedSignal, linkSignal } from "./internal/signal.ts";
 import { randomId } from "./internal/uuid.ts";
 import { parseRetryAfter, type RetryPolicy, retryDelay } from "./retry.ts";
-import type { Transport } from "./transport.ts";
+import type { Transport, TransportBody } from "./transport.ts";
 
 /** The options every method takes last. */
 export interface CallOptions {
@@ -40,7 +40,7 @@ export interface CallOptions {
 /** One call of the API, as the tool functions describe it. */
 export interface Call<T> {
   /** The HTTP method. */
-  readonly method: "GET" | "POST" | "DELETE";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   /** The path below `/v1/sandboxes` (or `root`), starting with `/` or empty. */
   readonly path: string;
   /**
@@ -50,6 +50,13 @@ export interface Call<T> {
   readonly root?: string;
   /** The JSON body, with camelCase keys that are sent in snake_case; `undefined` ones are left out. */
   readonly body?: Readonly<Record<string, unknown>>;
+  /** The raw bytes of an upload, sent as `application/octet-stream` instead of `body`. */
+  readonly data?: TransportBody | undefined;
+  /**
+   * Whether `parse` gets the 2xx body as a stream (a download): the timeout then ends with the
+   * headers, while an abort still stops the body.
+   */
+  readonly stream?: boolean;
   /**
    * Whether a repeat cannot do harm; other calls carry an `Idempotency-Key` for their retries.
    * @default false
@@ -102,15 +109,17 @@ export function createRequester(settings: RequesterSettings): Requester {
       ? { ...toolHeaders }
       : { ...baseHeaders };
     if (key) headers["idempotency-key"] = key;
-    let body: string | undefined;
-    if (call.body) {
-      body = JSON.stringify(snakeKeys(call.body));
-      headers["content-type"] = "application/json";
+    let body = call.data;
+    if (call.body) body = JSON.stringify(snakeKeys(call.body));
+    if (body !== undefined) {
+      headers["content-type"] = call.body ? "application/json" : "application/octet-stream";
     }
+    let streaming = false;
     try {
       // Already aborted (say by the caller before the call): send nothing.
       if (link.signal.aborted) throw link.signal.reason;
-      const request = { method: call.method, url, headers, body, signal: link.signal };
+      const { stream } = call;
+      const request = { method: call.method, url, headers, body, stream, signal: link.signal };
       const response = await Promise.race([settings.transport(request), link.aborted]);
       const details = {
         method: call.method,
@@ -120,6 +129,11 @@ export function createRequester(settings: RequesterSettings): Requester {
       };
       if (response.status < 200 || response.status > 299) {
         throw toolError(response.status, response.body, details, where);
+      }
+      if (stream) {
+        link.dispose(false);
+        streaming = true;
+        return call.parse(followBody(response.stream ?? new Response(response.body).body, link));
       }
       const value = parseJson(response.body, where);
       // bash answers 200 before its command ends, so a failure after that comes as an error body.
@@ -143,7 +157,7 @@ export function createRequester(settings: RequesterSettings): Requester {
       if (isLuminaError(error)) throw error;
       throw new NetworkError(`${where} failed: ${describe(error)}`, { cause: error });
     } finally {
-      link.dispose();
+      if (!streaming) link.dispose();
     }
   }
 
@@ -156,9 +170,11 @@ export function createRequester(settings: RequesterSettings): Requester {
       try {
         return await attempt(call, options, key);
       } catch (error) {
-        const wait = answered.has(error as object)
-          ? undefined
-          : retryDelay(settings.retry, retries, error);
+        // A stream body is gone once sent: such a call cannot be sent again.
+        const wait =
+          answered.has(error as object) || call.data instanceof ReadableStream
+            ? undefined
+            : retryDelay(settings.retry, retries, error);
         if (wait === undefined) throw error;
         // The wait ends on the caller's abort and on `close()` (at once if one came already, even
         // with a reason that looks transient), rejecting with that reason.
@@ -170,6 +186,33 @@ export function createRequester(settings: RequesterSettings): Requester {
 
 /** Errors the server sent inside a 200 body, after it had taken the call: never retried. */
 const answered = new WeakSet<object>();
+/**
+ * A download's body, passed on chunk by chunk: an abort fails it with the signal's own reason,
+ * and its end (or the reader's cancel) lets go of the call's signal.
+ */
+function followBody(
+  body: ReadableStream<Uint8Array> | null,
+  link: LinkedSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body?.getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const next = await reader?.read();
+        if (next?.value) return controller.enqueue(next.value);
+        link.dispose();
+        controller.close();
+      } catch (error) {
+        link.dispose();
+        controller.error(link.signal.aborted ? link.signal.reason : error);
+      }
+    },
+    cancel: (reason) => {
+      link.dispose();
+      return reader?.cancel(reason);
+    },
+  });
+}
 
 /** The body with its top-level keys in snake_case, as the wire wants them (`filePath` → `file_path`). */
 function snakeKeys(body: Readonly<Record<string, unknown>>): Record<string, unknown> {

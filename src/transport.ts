@@ -25,28 +25,35 @@ export type FetchFunction =
   | ((request: Request) => FetchResponse | Promise<FetchResponse>)
   | ((request: never) => FetchResponse | Promise<FetchResponse>);
 
+/** A request body: JSON text, or the bytes of an upload (a stream is sent as it is read). */
+export type TransportBody = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
 /** One HTTP request, as the client hands it to a {@link Transport}. */
 export interface TransportRequest {
   /** The HTTP method. */
-  readonly method: "GET" | "POST" | "DELETE";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   /** The absolute URL. */
   readonly url: string;
   /** The request headers. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The JSON body, if any. */
-  readonly body: string | undefined;
+  /** The body, if any: JSON text, or an upload's bytes. */
+  readonly body: TransportBody | undefined;
+  /** Whether a 2xx body is wanted as a stream (`TransportResponse.stream`): a download. */
+  readonly stream?: boolean | undefined;
   /** Aborts the request: on a user abort, a timeout, or `close()`. */
   readonly signal: AbortSignal;
 }
 
-/** The answer to a {@link TransportRequest}: status, headers and the whole body as text. */
+/** The answer to a {@link TransportRequest}: status, headers and the body. */
 export interface TransportResponse {
   /** The HTTP status. */
   readonly status: number;
   /** The response headers. */
   readonly headers: { get(name: string): string | null };
-  /** The body as text (`""` when there is none). */
+  /** The body as text (`""` when there is none, or when `stream` holds it). */
   readonly body: string;
+  /** The 2xx body as a stream, when the request asked for one. */
+  readonly stream?: ReadableStream<Uint8Array> | null | undefined;
 }
 
 /**
@@ -89,16 +96,31 @@ export function createFetchTransport(fetch?: FetchFunction, hooks: ClientHooks =
       : (input, init) => globalThis.fetch(input, init),
     defaults: { ...hooks, retry: 0, responseType: "text" },
   });
-  return async ({ method, url, headers, body, signal }) => {
-    let response: OfetchResponse<string>;
+  return async ({ method, url, headers, body, stream, signal }) => {
+    let response: OfetchResponse<unknown>;
     try {
-      response = await send.raw<string, "text">(url, { method, headers, body, signal });
+      // A ReadableStream body gets `duplex: "half"` from ofetch, as Node's fetch requires.
+      response = await send.raw(url, {
+        method,
+        headers,
+        body,
+        signal,
+        responseType: stream ? "stream" : "text",
+      });
     } catch (error) {
       // ofetch throws on 4xx and 5xx (after `onResponseError`): the client maps those itself.
-      const answer = (error as { response?: OfetchResponse<string> }).response;
+      const answer = (error as { response?: OfetchResponse<unknown> }).response;
       if (!answer) throw (error as { cause?: unknown }).cause ?? error;
       response = answer;
     }
-    return { status: response.status, headers: response.headers, body: response._data ?? "" };
+    const data = response._data ?? "";
+    const ok = response.status < 300;
+    // An error's body is read whole, as text, also when a stream was asked for.
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: typeof data === "string" ? data : ok ? "" : await new Response(data as Blob).text(),
+      stream: stream && ok ? ((data || null) as ReadableStream<Uint8Array> | null) : undefined,
+    };
   };
 }

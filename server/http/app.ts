@@ -13,6 +13,7 @@ import { newRequestId, requestIdHeader, runAsRequest } from "./request-id.ts";
 import { addSandboxRoutes } from "./sandbox-routes.ts";
 import { addSnapshotRoutes } from "./snapshot-routes.ts";
 import { addToolRoutes } from "./tool-routes.ts";
+import { addTransferRoutes } from "./transfer-routes.ts";
 
 /** Each route pattern with the methods it answers, to tell a 405 from a 404. */
 const routeMethods: [RegExp, string[]][] = [
@@ -27,6 +28,7 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/[^/]+\/ports\/?$/, ["GET", "HEAD", "POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/ports\/[^/]+\/?$/, ["DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
+  [/^\/v1\/sandboxes\/[^/]+\/(files|archive)\/?$/, ["GET", "HEAD", "PUT"]],
 ];
 
 /** Builds the app over the given services. */
@@ -43,9 +45,21 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     "*",
     cors({
       origin: services.corsOrigins.includes("*") ? "*" : services.corsOrigins,
-      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Lumina-Tool-Session", "Idempotency-Key"],
-      exposeHeaders: ["Retry-After", requestIdHeader, "Idempotent-Replayed"],
+      allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "Lumina-Tool-Session",
+        "Idempotency-Key",
+        "Range",
+      ],
+      exposeHeaders: [
+        "Retry-After",
+        requestIdHeader,
+        "Idempotent-Replayed",
+        "Content-Range",
+        "Accept-Ranges",
+      ],
       maxAge: 600,
     }),
   );
@@ -77,6 +91,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   addSnapshotRoutes(app, services);
   addPortRoutes(app, services);
   addToolRoutes(app, services);
+  addTransferRoutes(app, services);
 
   app.notFound((c) => {
     const allowed = routeMethods.find(([pattern]) => pattern.test(c.req.path))?.[1];

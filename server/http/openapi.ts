@@ -12,6 +12,7 @@ import { sandboxAnswers } from "../../src/protocol/sandboxes.ts";
 import { searchAnswers } from "../../src/protocol/search.ts";
 import { snapshotAnswers } from "../../src/protocol/snapshots.ts";
 import { sessionIdShape } from "../sessions/tool-sessions.ts";
+import { transferOpenApi } from "./openapi-transfer.ts";
 import { requestIdHeader } from "./request-id.ts";
 import {
   createSandboxBody,
@@ -237,6 +238,12 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       ),
     };
   }
+  const transfers = transferOpenApi(jsonSchema, operation, answer, {
+    sandbox: ref("parameters", "SandboxName"),
+    requestId: requestIdOnly,
+  });
+  Object.assign(schemas, transfers.schemas);
+  Object.assign(paths, transfers.paths);
   return {
     openapi: "3.1.0",
     info: {

@@ -6,6 +6,8 @@ import type {
   AgentParams,
   AgentResult,
 } from "../shared/agent-protocol.ts";
+import { type TransferFrame, transferChunkBytes } from "../shared/transfer-protocol.ts";
+import { type AgentTransfer, startTransfer, type TransferEnds } from "./agent-transfer.ts";
 
 /**
  * The longest answer line accepted: the largest legitimate one is a 20 MiB image as base64 in
@@ -20,6 +22,13 @@ interface Pending {
 
 type Answer = { id: number; result: unknown } | { id: number; error: AgentFailure };
 
+/** The options of a streamed call. */
+export interface TransferOptions {
+  signal?: AbortSignal | undefined;
+  /** The bytes to send the agent (an upload). */
+  body?: ReadableStream<Uint8Array> | undefined;
+}
+
 /** The server's end of an agent's two streams: numbered requests, cancels, and the answers. */
 export interface AgentConnection {
   call<M extends AgentMethodName>(
@@ -27,6 +36,12 @@ export interface AgentConnection {
     params: AgentParams<M>,
     signal?: AbortSignal,
   ): Promise<AgentResult<M>>;
+  /** Calls a streamed method (server/shared/transfer-protocol.ts). */
+  transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options?: TransferOptions,
+  ): AgentTransfer<AgentResult<M>>;
   /** Resolves when the agent's output ends or breaks the protocol (stop the sandbox then). */
   readonly closed: Promise<void>;
   /** Whether `closed` has happened: no call can succeed any more. */
@@ -41,8 +56,15 @@ export interface ConnectOptions {
   label?: string;
 }
 
-/** Checks one answer line's shape; returns the answer, or why it is not one. */
-function parseAnswer(text: string): Answer | string {
+/** Whether `size` is a whole number of bytes one data frame may carry. */
+function isChunkSize(size: unknown): size is number {
+  return (
+    Number.isSafeInteger(size) && (size as number) > 0 && (size as number) <= transferChunkBytes
+  );
+}
+
+/** Checks one answer line's shape; returns the answer or transfer frame, or why it is neither. */
+function parseAnswer(text: string): Answer | TransferFrame | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -54,6 +76,9 @@ function parseAnswer(text: string): Answer | string {
   }
   const answer = value as { id?: unknown; result?: unknown; error?: unknown };
   if (!Number.isSafeInteger(answer.id)) return "an answer without an integer id";
+  for (const key of ["data", "credit", "head"]) {
+    if (Object.hasOwn(answer, key)) return answer as TransferFrame;
+  }
   const hasResult = Object.hasOwn(answer, "result");
   const hasError = Object.hasOwn(answer, "error");
   if (hasResult === hasError) return "an answer with neither or both of result and error";
@@ -83,6 +108,12 @@ export function connectAgent(
   const pending = new Map<number, Pending>();
   // Cancelled calls the agent will still answer once; such an answer is expected, not forged.
   const cancelled = new Set<number>();
+  const transfers = new Map<number, TransferEnds>();
+  const drainWaiters = new Set<() => void>();
+  const wakeWriters = (): void => {
+    for (const wake of drainWaiters) wake();
+    drainWaiters.clear();
+  };
   let nextId = 1;
   let isClosed = false;
   let markClosed: () => void = () => {};
@@ -96,6 +127,8 @@ export function connectAgent(
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
     cancelled.clear();
+    transfers.clear();
+    wakeWriters();
     markClosed();
   }
 
@@ -118,6 +151,19 @@ export function connectAgent(
       violate(answer);
       return;
     }
+    if (!("result" in answer) && !("error" in answer)) {
+      const ends = transfers.get(answer.id);
+      const broken = ends ? ends.frame(answer) : cancelled.has(answer.id) ? undefined : "no";
+      if (broken) {
+        violate(`${broken === "no" ? "a frame of no transfer" : broken} (call ${answer.id})`);
+      } else if ("data" in answer) {
+        // The raw bytes follow the line; those of a cancelled call are read and dropped.
+        const take = ends ? (bytes: Buffer) => ends.data(bytes) : () => {};
+        if (!ends && !isChunkSize(answer.data)) violate("a data frame of a bad size");
+        else raw = { left: answer.data, parts: [], take };
+      }
+      return;
+    }
     const waiter = pending.get(answer.id);
     if (!waiter) {
       if (!cancelled.delete(answer.id))
@@ -133,10 +179,23 @@ export function connectAgent(
   // A line splitter with a cap: readline would buffer an endless line without bound.
   let partial: Buffer[] = [];
   let partialBytes = 0;
+  // The bytes still due after a `{ id, data }` line, and where they go.
+  let raw: { left: number; parts: Buffer[]; take: (bytes: Buffer) => void } | undefined;
   output.on("data", (chunk: Buffer) => {
     try {
       let start = 0;
-      while (!isClosed) {
+      while (!isClosed && start < chunk.length) {
+        if (raw) {
+          const piece = chunk.subarray(start, start + raw.left);
+          raw.parts.push(piece);
+          raw.left -= piece.length;
+          start += piece.length;
+          if (raw.left > 0) return;
+          const { parts, take } = raw;
+          raw = undefined;
+          take(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+          continue;
+        }
         const end = chunk.indexOf(10, start);
         const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
         if (partialBytes + piece.length > maxAgentLineBytes) {
@@ -166,11 +225,13 @@ export function connectAgent(
   );
   // A write to an agent that just died must not crash the server.
   input.on("error", () => {});
+  input.on("drain", wakeWriters);
 
   function call<M extends AgentMethodName>(
     method: M,
     params: AgentParams<M>,
     signal?: AbortSignal,
+    id: number = nextId++,
   ): Promise<AgentResult<M>> {
     if (isClosed) {
       return Promise.reject(
@@ -178,7 +239,6 @@ export function connectAgent(
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = nextId++;
     return new Promise<AgentResult<M>>((resolve, reject) => {
       const onAbort = () => {
         if (!pending.delete(id)) return;
@@ -201,8 +261,38 @@ export function connectAgent(
     });
   }
 
+  // Resolves once the agent's stdin takes more, so a streamed body never piles up in memory.
+  const write = (line: string, bytes?: Buffer): Promise<void> => {
+    let more = input.write(line);
+    if (bytes) more = input.write(bytes);
+    return more || isClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => drainWaiters.add(resolve));
+  };
+
+  function transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options: TransferOptions = {},
+  ): AgentTransfer<AgentResult<M>> {
+    const id = nextId++;
+    const controller = new AbortController();
+    const { signal } = options;
+    const forward = () => controller.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener("abort", forward, { once: true });
+    const answer = call(method, params, controller.signal, id).finally(() => {
+      transfers.delete(id);
+      signal?.removeEventListener("abort", forward);
+    });
+    const started = startTransfer({ id, write, controller }, answer, options.body);
+    if (!isClosed) transfers.set(id, started.ends);
+    return started.transfer;
+  }
+
   return {
-    call,
+    call: (method, params, signal) => call(method, params, signal),
+    transfer,
     closed,
     get isClosed() {
       return isClosed;

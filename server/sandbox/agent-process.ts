@@ -88,5 +88,7 @@ export async function runtimeFromProcess(
     if (!tunnel) throw new ServerError("internal", "this sandbox backend cannot reach ports");
     return tunnel.connect(call, port, signal);
   };
-  return { call, connectPort, stop, stopped };
+  const transfer: SandboxRuntime["transfer"] = (method, params, options) =>
+    connection.transfer(method, params, options);
+  return { call, connectPort, transfer, stop, stopped };
 }

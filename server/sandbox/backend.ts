@@ -8,6 +8,8 @@
 import type { Duplex } from "node:stream";
 import type { AgentMethodName, AgentParams, AgentResult } from "../shared/agent-protocol.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
+import type { TransferOptions } from "./agent-connection.ts";
+import type { AgentTransfer } from "./agent-transfer.ts";
 import type { CgroupDriver } from "./cgroup.ts";
 
 /** Resource limits applied to every process of one sandbox. */
@@ -54,6 +56,12 @@ export interface SandboxRuntime {
    * `ServerError` when nothing listens there. A pod backend would open it over its own channel.
    */
   connectPort(port: number, signal?: AbortSignal): Promise<Duplex>;
+  /** Calls a streamed agent method: bytes to the agent, bytes back (CONTRACT §11). */
+  transfer<M extends AgentMethodName>(
+    method: M,
+    params: AgentParams<M>,
+    options?: TransferOptions,
+  ): AgentTransfer<AgentResult<M>>;
   /** Ends every process of the sandbox; resolves once they are gone. */
   stop(): Promise<void>;
   /** Resolves when the sandbox has stopped, for whatever reason. */

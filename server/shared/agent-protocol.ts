@@ -8,9 +8,10 @@
 import type { FileMethods } from "./files-protocol.ts";
 import type { PortMethods } from "./port-protocol.ts";
 import type { ShellMethods } from "./shell-protocol.ts";
+import type { TransferMethods } from "./transfer-protocol.ts";
 
 /** Every method the agent answers, by name: `{ params, result }`. */
-export interface AgentMethods extends FileMethods, ShellMethods, PortMethods {
+export interface AgentMethods extends FileMethods, ShellMethods, PortMethods, TransferMethods {
   ping: { params: Record<string, never>; result: { pid: number; uid: number } };
 }
 
@@ -45,10 +46,24 @@ export interface AgentFailure {
 /** A response line from the agent. */
 export type AgentResponse = { id: number; result: unknown } | { id: number; error: AgentFailure };
 
-/** An agent-side handler: gets the params and an abort signal (aborted on cancel). */
+/**
+ * One call's byte stream on the agent's side (see transfer-protocol.ts): the body the server
+ * sends it, and the bytes it sends back after a head.
+ */
+export interface AgentStream {
+  /** The bytes the server sends for this call, piece by piece; credit is granted as they are taken. */
+  received(): AsyncIterable<Buffer>;
+  /** Sends what the server needs before the bytes (a size, a range); at most once, before `send`. */
+  head(value: unknown): void;
+  /** Sends bytes, waiting for the server's credit: resolves once they are on their way. */
+  send(bytes: Buffer): Promise<void>;
+}
+
+/** An agent-side handler: gets the params, an abort signal (aborted on cancel) and its stream. */
 export type AgentHandler<M extends AgentMethodName> = (
   params: AgentParams<M>,
   signal: AbortSignal,
+  stream: AgentStream,
 ) => Promise<AgentResult<M>>;
 
 /** A table of agent-side handlers, one per method. */

@@ -45,8 +45,8 @@ export interface LinkedSignal {
   readonly signal: AbortSignal;
   /** Rejects with the signal's reason when it aborts; never resolves. */
   readonly aborted: Promise<never>;
-  /** Stops the timer and detaches from the parents. */
-  dispose(): void;
+  /** Stops the timer and, unless `detach` is false, detaches from the parents. */
+  dispose(detach?: boolean): void;
 }
 
 /**
@@ -84,9 +84,9 @@ export function linkSignal(
   return {
     signal,
     aborted,
-    dispose() {
+    dispose(detach = true) {
       clearTimeout(timer);
-      for (const detach of detachers) detach();
+      if (detach) for (const detacher of detachers) detacher();
     },
   };
 }

@@ -111,6 +111,31 @@ export async function runScenario(
     check(reread.type === "text" && reread.content.includes("2\tlumina"), "edit not on disk");
     steps.push("files");
 
+    // Bytes in and out, every byte value: from a Blob, and as a stream both ways where the
+    // runtime's fetch streams request bodies (Chromium does so only over HTTP/2).
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const binary = "/home/user/app/bytes.bin";
+    const uploaded = await lumina.upload(binary, new Blob([bytes]));
+    checkEqual(uploaded, { filePath: binary, bytesWritten: 256 }, "upload");
+    checkEqual(Array.from(await lumina.download(binary)), Array.from(bytes), "download");
+    if (options.runtime !== "chromium") {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, 100));
+          controller.enqueue(bytes.subarray(100));
+          controller.close();
+        },
+      });
+      checkEqual((await lumina.upload(binary, body)).bytesWritten, 256, "streamed upload");
+    }
+    const received: number[] = [];
+    const reader = (await lumina.downloadStream(binary)).getReader();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      received.push(...next.value);
+    }
+    checkEqual(received, Array.from(bytes), "downloadStream");
+    steps.push("upload and download");
+
     const grep = await lumina.grep("lumina", {
       path: "/home/user",
       outputMode: "content",

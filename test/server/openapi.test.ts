@@ -99,6 +99,8 @@ describe("GET /v1/openapi.json", () => {
         "/v1/snapshots/{id}",
         "/v1/sandboxes/{name}/ports",
         "/v1/sandboxes/{name}/ports/{port}",
+        "/v1/sandboxes/{name}/files",
+        "/v1/sandboxes/{name}/archive",
         ...tools,
       ].sort(),
     );

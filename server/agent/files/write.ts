@@ -43,8 +43,8 @@ function checkExpectation(
   }
 }
 
-/** The path to replace: a symlink is written through to its target, as the shell would. */
-async function resolveTarget(local: string): Promise<string> {
+/** The path to replace (parents created): a symlink is written through to its target, as the shell would. */
+export async function resolveTarget(local: string): Promise<string> {
   try {
     const info = await lstat(local);
     if (!info.isSymbolicLink()) return local;
