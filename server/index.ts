@@ -225,6 +225,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
     connections,
     maxAnswerBytesPerUser: options.maxAnswerBytesPerUser ?? 128 * 1024 ** 2,
     idempotent: idempotency.middleware,
+    cancelCall: idempotency.cancel,
     log,
   });
 

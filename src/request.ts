@@ -16,7 +16,7 @@ import type { Transport, TransportBody } from "./transport.ts";
 export interface CallOptions {
   /**
    * Aborts the call; it then rejects with `signal.reason`. A call sent with an `Idempotency-Key`
-   * (see `idempotencyKey`) goes on running on the server, which keeps its answer for a retry.
+   * (see `idempotencyKey`) is then cancelled on the server too (`DELETE /v1/calls/{key}`).
    */
   signal?: AbortSignal | undefined;
   /**
@@ -175,7 +175,23 @@ export function createRequester(settings: RequesterSettings): Requester {
           answered.has(error as object) || call.data instanceof ReadableStream
             ? undefined
             : retryDelay(settings.retry, retries, error);
-        if (wait === undefined) throw error;
+        if (wait === undefined) {
+          // The caller gave up (abort, timeout, close): stop the keyed call on the server too.
+          if (
+            key &&
+            (options.signal?.aborted || settings.closed.aborted || error instanceof TimeoutError)
+          )
+            settings
+              .transport({
+                method: "DELETE",
+                url: `${v1}/calls/${encodeURIComponent(key)}`,
+                headers: baseHeaders,
+                body: undefined,
+                signal: AbortSignal.timeout(10_000),
+              })
+              .catch(() => {});
+          throw error;
+        }
         // The wait ends on the caller's abort and on `close()` (at once if one came already, even
         // with a reason that looks transient), rejecting with that reason.
         await delay(wait, options.signal, settings.closed);

@@ -47,5 +47,7 @@ export interface AppServices {
    * upload) needs a variant that spools them to disk (not written yet).
    */
   idempotent: MiddlewareHandler<AppEnv>;
+  /** Cancels the user's keyed call still running under `key`, as a hang-up would have. */
+  cancelCall: (user: string, key: string) => void;
   log: (line: string) => void;
 }

@@ -29,6 +29,7 @@ const routeMethods: [RegExp, string[]][] = [
   [/^\/v1\/sandboxes\/[^/]+\/ports\/[^/]+\/?$/, ["DELETE"]],
   [/^\/v1\/sandboxes\/[^/]+\/tools\/[^/]+\/?$/, ["POST"]],
   [/^\/v1\/sandboxes\/[^/]+\/(files|archive)\/?$/, ["GET", "HEAD", "PUT"]],
+  [/^\/v1\/calls\/[^/]+\/?$/, ["DELETE"]],
 ];
 
 /** Builds the app over the given services. */
@@ -87,6 +88,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("/v1/sandboxes/*", authenticate);
   app.use("/v1/snapshots", authenticate);
   app.use("/v1/snapshots/*", authenticate);
+  app.use("/v1/calls/*", authenticate);
   addSandboxRoutes(app, services);
   addSnapshotRoutes(app, services);
   addPortRoutes(app, services);

@@ -51,6 +51,12 @@ export interface Idempotency {
   readonly middleware: MiddlewareHandler<AppEnv>;
   /** Deletes completed outcomes older than 24 hours now (the timer does it hourly). */
   sweep(): number;
+  /**
+   * Cancels the user's keyed call still running, as if its client had hung up (a bash is
+   * killed); a key not running now is refused for a minute, so a cancel that overtakes its call
+   * still stops it. The SDK sends it when its caller aborts a keyed call.
+   */
+  cancel(user: string, key: string): void;
   /** Stops the sweep timer. */
   close(): void;
 }
@@ -69,13 +75,20 @@ interface Running {
   /** The status, content type and whether the answer streams, once the handler returned it. */
   head: Promise<Head>;
   answer: Promise<RecordedAnswer>;
+  /** Aborts the handler's request: what a hang-up did before calls were detached. */
+  cancel: AbortController;
 }
+
+/** How long a key cancelled before its call arrived stays refused. */
+const cancelledForMs = 60_000;
 
 /** Creates the middleware; completes keys left running by a server that died (CONTRACT §3). */
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const { store, log } = options;
   const now = options.now ?? Date.now;
   const running = new Map<string, Running>();
+  // Keys cancelled before their call arrived, with when they were cancelled.
+  const cancelled = new Map<string, number>();
   const lost = store.completeRunning(lostAnswer);
   if (lost > 0) log(`lumina: ${lost} keyed call(s) were running when the server stopped`);
   const sweep = () => store.removeCompletedBefore(now() - idempotencyTtlMs);
@@ -113,6 +126,13 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       c.res = await waitFor(live, options.heartbeatMs);
       return;
     }
+    const cancelledAt = cancelled.get(id);
+    if (cancelledAt !== undefined && now() - cancelledAt < cancelledForMs) {
+      throw new ServerError(
+        "conflict",
+        "the call sent with this Idempotency-Key was cancelled by its client; send a new call with a new key",
+      );
+    }
     const session = c.req.header("lumina-tool-session") ?? "";
     // The usual case, a new key, costs one write; a known key is read only then.
     if (!store.start(user, key, request, session, now())) {
@@ -136,12 +156,14 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       answer: new Promise((resolve) => {
         setAnswer = resolve;
       }),
+      cancel: new AbortController(),
     };
     running.set(id, call);
-    // A request of its own, with a signal that never aborts: a hang-up does not stop the call.
+    // A request of its own, whose signal only a cancel aborts: a hang-up does not stop the call.
     c.req.raw = new Request(raw.url, {
       method: raw.method,
       headers: raw.headers,
+      signal: call.cancel.signal,
       ...(bytes.byteLength > 0 ? { body: bytes } : {}),
     });
     try {
@@ -153,8 +175,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const streamed = !!response.body && response.headers.get("x-accel-buffering") === "no";
       setHead({ ...head, streamed });
       // Off the answer's path: until it is written, repeats find the call in `running`.
-      const finish = (answer: RecordedAnswer) =>
+      const finish = (outcome: RecordedAnswer) =>
         setImmediate(() => {
+          // Cancelled before its answer ended: final, so its repeats are told, not run again.
+          const answer = call.cancel.signal.aborted ? cancelledAnswer : outcome;
           try {
             if (notTaken.has(answer.status)) store.remove(user, key);
             else store.complete(user, key, answer);
@@ -184,7 +208,15 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       }
     }
   };
-  return { middleware, sweep, close: () => clearInterval(timer) };
+  const cancel = (user: string, key: string) => {
+    const id = `${user}\n${key}`;
+    const live = running.get(id);
+    if (live) return live.cancel.abort(new Error("cancelled by its client"));
+    for (const [old, at] of cancelled) if (now() - at >= cancelledForMs) cancelled.delete(old);
+    // Not running (yet): unless it already finished, its call must not start later.
+    if (!store.find(user, key)) cancelled.set(id, now());
+  };
+  return { middleware, sweep, cancel, close: () => clearInterval(timer) };
 }
 
 /** A repeat of a call still running: its answer once there, with keep-alive spaces if streamed. */
@@ -234,6 +266,13 @@ const lostAnswer: RecordedAnswer = errorAnswer(
   404,
   "not_found",
   "the call sent with this Idempotency-Key was still running when the server restarted, so its outcome is lost (as a lost shell's); check what it changed, then send a new call with a new key",
+);
+
+/** The answer of a keyed call that its client cancelled before it ended. */
+const cancelledAnswer: RecordedAnswer = errorAnswer(
+  409,
+  "conflict",
+  "the call sent with this Idempotency-Key was cancelled by its client and stopped; check what it changed, then send a new call with a new key",
 );
 
 /** What a call whose answer broke off while it was read is recorded with. */

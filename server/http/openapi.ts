@@ -195,6 +195,19 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         "200": answer("The snapshots", "SnapshotList"),
       }),
     },
+    "/v1/calls/{key}": {
+      parameters: [{ name: "key", in: "path", required: true, schema: { type: "string" } }],
+      delete: operation(
+        "cancelCall",
+        "Cancel the keyed call still running under this Idempotency-Key, as a hang-up would",
+        {
+          "204": {
+            description: "Cancelled (or refused for a minute if not running yet)",
+            headers: requestIdOnly,
+          },
+        },
+      ),
+    },
     "/v1/snapshots/{id}": {
       parameters: [ref("parameters", "SnapshotId")],
       get: operation("getSnapshot", "A snapshot", {

@@ -8,6 +8,12 @@ import { createSandboxBody } from "./schemas.ts";
 export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void {
   const { sandboxes, idempotent } = services;
 
+  // Sent by the SDK when its caller aborts a keyed call: stops it as a hang-up did (§3).
+  app.delete("/v1/calls/:key", (c) => {
+    services.cancelCall(c.get("user"), c.req.param("key"));
+    return c.body(null, 204);
+  });
+
   app.post("/v1/sandboxes", idempotent, async (c) => {
     const body = await readJsonBody(c.req.raw, services.bodyLimit, createSandboxBody);
     const { resources } = body;

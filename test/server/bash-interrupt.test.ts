@@ -9,9 +9,8 @@ import { useTestServer } from "../support/use-server.ts";
 
 let sandbox: string;
 
-function client(toolSessionId?: string, retry?: false): LuminaClient {
-  const { url, token } = server();
-  return createClient({ baseUrl: url, token, sandbox, toolSessionId, retry });
+function client(toolSessionId?: string): LuminaClient {
+  return createClient({ baseUrl: server().url, token: server().token, sandbox, toolSessionId });
 }
 
 const server = useTestServer({}, async () => {
@@ -50,8 +49,7 @@ describe("bash: an interrupted command line stops where it was", () => {
 
   it("runs no later statement of an aborted command", async () => {
     const id = `abort-${Date.now()}`;
-    // Without retries the call carries no Idempotency-Key, so a hang-up kills it (CONTRACT §3).
-    const lumina = client(id, false);
+    const lumina = client(id);
     await lumina.bash("mkdir -p /home/user/intr-abort && cd /home/user/intr-abort");
     const controller = new AbortController();
     const call = lumina.bash("touch started; sleep 30; touch after; echo later", {

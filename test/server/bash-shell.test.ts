@@ -9,8 +9,8 @@ import { useTestServer } from "../support/use-server.ts";
 
 let sandbox: string;
 
-function client(retry?: false): LuminaClient {
-  return createClient({ baseUrl: server().url, token: server().token, sandbox, retry });
+function client(): LuminaClient {
+  return createClient({ baseUrl: server().url, token: server().token, sandbox });
 }
 
 /** The sandbox's processes whose command line contains `needle` (besides the search itself). */
@@ -156,8 +156,7 @@ describe("bash: the persistent shell", () => {
   });
 
   it("kills the command of an aborted request", async () => {
-    // Without retries the call carries no Idempotency-Key, so a hang-up kills it (CONTRACT §3).
-    const lumina = client(false);
+    const lumina = client();
     const controller = new AbortController();
     const call = lumina.bash("sleep 7401; echo done", {
       timeout: 60_000,

@@ -271,3 +271,42 @@ describe("the server's record of a key", () => {
     expect(lost.text).toContain("still running when the server restarted");
   });
 });
+
+describe("a caller's abort cancels its keyed call on the server", () => {
+  it("needs the user's credentials", async () => {
+    const answer = await rawCall(server().url, "/v1/calls/some-key", { method: "DELETE" });
+    expect(answer.status).toBe(401);
+  });
+
+  it("a cancel that overtakes its call refuses the call, which runs nothing", async () => {
+    const key = `overtaken-${Date.now()}`;
+    const cancel = await rawCall(server().url, `/v1/calls/${key}`, {
+      method: "DELETE",
+      token: server().token,
+    });
+    expect(cancel.status).toBe(204);
+    const call = await keyed(`${tools()}/bash`, key, { command: "touch /home/user/overtaken" });
+    expect(call.status).toBe(409);
+    expect((await client().bash("test -e /home/user/overtaken; echo $?")).output).toBe("1\n");
+  });
+
+  it("an aborted call's command stops, and its repeat gets the killed answer", async () => {
+    const key = `aborted-${Date.now()}`;
+    const lumina = client();
+    const controller = new AbortController();
+    const call = lumina.bash("sleep 30; touch /home/user/after-abort", {
+      signal: controller.signal,
+      idempotencyKey: key,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    controller.abort(new Error("stop"));
+    await expect(call).rejects.toThrow("stop");
+    // The cancel is sent without waiting: the repeat waits for the stopped run's answer.
+    const repeat = lumina.bash("sleep 30; touch /home/user/after-abort", {
+      idempotencyKey: key,
+      requestTimeout: 20_000,
+    });
+    await expect(repeat).rejects.toMatchObject({ statusCode: 409, code: "conflict" });
+    expect((await client().bash("test -e /home/user/after-abort; echo $?")).output).toBe("1\n");
+  });
+});

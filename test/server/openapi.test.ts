@@ -101,6 +101,7 @@ describe("GET /v1/openapi.json", () => {
         "/v1/sandboxes/{name}/ports/{port}",
         "/v1/sandboxes/{name}/files",
         "/v1/sandboxes/{name}/archive",
+        "/v1/calls/{key}",
         ...tools,
       ].sort(),
     );
