@@ -9,7 +9,8 @@
  * earlier ones made and fails the start.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { ServerError } from "../errors.ts";
 import { startAllowlistProxy } from "./allowlist-proxy.ts";
@@ -32,12 +33,44 @@ export interface SandboxNetwork {
   close(): Promise<void>;
 }
 
+/** The host tools a sandbox network needs, with the Debian package of each. */
+const networkTools: ReadonlyArray<[string, string]> = [
+  ["slirp4netns", "slirp4netns"],
+  ["nft", "nftables"],
+  ["ip", "iproute2"],
+  ["nsenter", "util-linux"],
+  ["unshare", "util-linux"],
+];
+/** Where the tools are looked up (the PATH they run with). */
+const toolPath = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Throws, naming what to install, unless every tool a sandbox network needs is here. */
+export async function requireNetworkTools(searchPath = toolPath): Promise<void> {
+  const missing: string[] = [];
+  const executable = (path: string) =>
+    access(path, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+  for (const [tool, debianPackage] of networkTools) {
+    const found = await Promise.all(
+      searchPath.split(":").map((dir) => executable(`${dir}/${tool}`)),
+    );
+    if (!found.includes(true)) missing.push(`${tool} (apt-get install ${debianPackage})`);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `every sandbox gets its own network namespace, which needs ${missing.join(", ")}; install them, or for development only run with --isolation none (the host's network, unisolated)`,
+    );
+  }
+}
+
 /** Runs a host tool (bounded in time), feeding it `input`; rejects with its stderr on failure. */
 export function runTool(file: string, args: string[], input = ""): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ["pipe", "ignore", "pipe"],
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+      env: { PATH: toolPath },
       timeout: 10_000,
     });
     let stderr = "";
@@ -147,7 +180,7 @@ function startSlirp(path: string): Promise<ChildProcess> {
   ];
   const child = spawn("unshare", args, {
     stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    env: { PATH: toolPath },
   });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

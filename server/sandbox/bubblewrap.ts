@@ -21,7 +21,11 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { openSandboxNetwork, removeStaleNamespaces } from "../network/namespace.ts";
+import {
+  openSandboxNetwork,
+  removeStaleNamespaces,
+  requireNetworkTools,
+} from "../network/namespace.ts";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
@@ -210,6 +214,8 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
     containsProcesses: true,
     async preflight() {
       bwrapPath = await resolveBubblewrap(options.bwrapPath);
+      // Without its network tools no sandbox could start; refused here, before anything opens.
+      await requireNetworkTools();
       await checkCgroupLimits(cgroupDriver, { requireLimits, log });
     },
     async init() {

@@ -84,3 +84,12 @@ describe("the sandbox rule set", () => {
     expect(check.status).toBe(0);
   });
 });
+
+describe("the network tools check", () => {
+  it("refuses a host without them, naming each tool and its package", async () => {
+    const { requireNetworkTools } = await import("../../server/network/namespace.ts");
+    await expect(requireNetworkTools("/nonexistent")).rejects.toThrow(
+      /slirp4netns \(apt-get install slirp4netns\).*nft \(apt-get install nftables\).*--isolation none/,
+    );
+  });
+});
