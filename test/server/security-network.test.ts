@@ -8,12 +8,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostIpv4Addresses } from "../../server/network/host-addresses.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { probeScript } from "../support/network-probe.ts";
 import { randomSandboxName, sandboxHostMissing } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
+import { hostHomeOf } from "./sandbox-helpers.ts";
 
 const server = useTestServer();
 const registry = execFileSync("npm", ["config", "get", "registry"]).toString().trim();
@@ -312,5 +314,31 @@ describe("the server's default policy", () => {
     });
     await client.write("/home/user/probe.cjs", probeScript);
     expect(await probe(client, "https", registry)).toMatchObject({ ok: false });
+  });
+});
+
+describe("a sandbox from the warm pool", () => {
+  const pooled = useTestServer({ warmPool: 2 });
+  const storageIds = () => readdirSync(join(pooled().dataDir, "sandboxes"));
+  const fromPool = async (network?: { egress: "internet" | "none" }) => {
+    await pooled().warmPoolFilled();
+    const prepared = storageIds();
+    const client = createClient({
+      baseUrl: pooled().url,
+      token: pooled().token,
+      sandbox: randomSandboxName("w"),
+    });
+    await client.createSandbox(network ? { eager: true, network } : { eager: true });
+    // Its storage is one of the environments prepared before the create.
+    expect(prepared).toContain((await hostHomeOf(pooled(), client)).split("/").at(-2));
+    await client.write("/home/user/probe.cjs", probeScript);
+    return client;
+  };
+
+  it("gets its own policy when it is handed out (prepared environments have no egress)", async () => {
+    expect(await probe(await fromPool(), "https", registry)).toMatchObject({ ok: true });
+    expect(await probe(await fromPool({ egress: "none" }), "https", registry)).toMatchObject({
+      ok: false,
+    });
   });
 });
