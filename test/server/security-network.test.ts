@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostIpv4Addresses } from "../../server/network/host-addresses.ts";
 import { createClient, type LuminaClient } from "../../src/index.ts";
 import { probeScript } from "../support/network-probe.ts";
-import { randomSandboxName, sandboxHostMissing } from "../support/server.ts";
+import { randomSandboxName, sandboxHostMissing, startTestServer } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { hostHomeOf } from "./sandbox-helpers.ts";
 
@@ -298,6 +298,25 @@ describe("cleanup", () => {
     execFileSync("ip", ["netns", "add", `${prefix()}stale`]);
     await server().restart();
     expect(ours()).toEqual([]);
+  });
+
+  it("a stop of the server removes the namespaces of its running sandboxes", async () => {
+    const own = await startTestServer();
+    const prefixOf = `lumina-${createHash("sha256").update(`${own.dataDir}/sandboxes`).digest("hex").slice(0, 8)}-`;
+    const left = () => readdirSync("/run/netns").filter((entry) => entry.startsWith(prefixOf));
+    try {
+      const client = createClient({
+        baseUrl: own.url,
+        token: own.token,
+        sandbox: randomSandboxName("n"),
+      });
+      await client.createSandbox({ eager: true });
+      await client.restartSandbox();
+      expect(left()).toHaveLength(1);
+    } finally {
+      await own.close();
+    }
+    expect(left()).toEqual([]);
   });
 });
 
