@@ -89,7 +89,8 @@ try {
 }
 
 step("a background dev server, followed live");
-// Sandboxes share the host's network (so installs work): pick a port no neighbour is likely on.
+// Each sandbox has its own network namespace and loopback: no other sandbox or host process can
+// take or reach this port (with `--isolation none` the host's is shared, hence a random one).
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const server = await lumina.bash(
   // curl retries until the server listens: on a busy machine it starts in more than a moment.

@@ -45,6 +45,7 @@ import {
 } from "./store/host-uids.ts";
 import { createIdempotencyRecordStore } from "./store/idempotency-records.ts";
 import { createKeyStore } from "./store/keys.ts";
+import { createNetworkPolicyStore } from "./store/networks.ts";
 import { defaultRegistryReserve, keepRegistryReserve } from "./store/reserve.ts";
 import { createSandboxActivityStore } from "./store/sandbox-activity.ts";
 import { createSandboxResourceStore } from "./store/sandbox-resources.ts";
@@ -170,6 +171,8 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       ...(options.idleClock ? { idleClock: options.idleClock } : {}),
       pool,
+      networks: createNetworkPolicyStore(db),
+      defaultNetwork: { egress: options.egress ?? "internet" },
       maxSandboxesPerUser: options.maxSandboxesPerUser ?? 32,
       ...(options.createRate ? { createRate: options.createRate } : {}),
       log,

@@ -3,7 +3,7 @@
  * The reference server's command line (CONTRACT §4):
  *
  *   lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation <backend>]
- *                 [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+ *                 [--egress internet|none] [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
  *                 [--preview-domain localhost]
  *   lumina-server add-key | list-keys | revoke-key | remove-user … (see --help)
  *
@@ -27,7 +27,7 @@ const minHostUidBase = 65_536;
 const maxHostUidBase = 2 ** 31 - 1 - hostUidBlockSize;
 
 const usage = `usage: lumina-server [--host 127.0.0.1] [--port 8080] [--data <dir>] [--isolation ${[...backendFactories.keys()].join("|")}]
-                     [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
+                     [--egress internet|none] [--host-uid-base <uid>] [--no-disk-quota] [--require-limits]
                      ${lifecycleUsage}
                      [--preview-domain localhost]
        lumina-server add-key <user> [--data <dir>]
@@ -41,6 +41,10 @@ const help = `${usage}
 Serves Lumina sandboxes over HTTP (CONTRACT §3) from the data directory (default .lumina-data).
 Stops every sandbox on SIGTERM or SIGINT.
 
+  --egress internet|none the network policy of sandboxes created without one (default internet):
+                         'none' lets them open no outbound connection at all. Whatever the policy,
+                         a sandbox never reaches the host, other sandboxes, private, link-local
+                         or multicast addresses; per sandbox, 'allowlist' takes CIDRs and names.
   --host-uid-base <uid>  the first of the ${hostUidBlockSize} host uids the sandboxes run as
                          (${minHostUidBase}-${maxHostUidBase}; default: a block picked by the data directory's path).
                          Keep it clear of every uid the host uses, and of other servers' blocks.
@@ -127,6 +131,10 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`${(error as Error).message}\n${usage}`);
   }
+
+  const egress = values.egress ?? "internet";
+  if (egress !== "internet" && egress !== "none")
+    fail(`--egress must be 'internet' or 'none'\n${usage}`);
   const { LUMINA_API_KEYS, LUMINA_JWT_SECRET } = process.env;
   // The backend's preflight refuses the start (exit 1, saying what to install) or warns.
   const server = await createLuminaServer({
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
     host: values.host ?? "127.0.0.1",
     port,
     isolation,
+    egress,
     // Only the operator turns quotas off; a failed image fails one start, never this.
     diskQuota: values["no-disk-quota"] !== true,
     requireLimits: values["require-limits"] ?? false,
@@ -175,6 +184,7 @@ function parseOptions() {
       port: { type: "string" },
       data: { type: "string" },
       isolation: { type: "string" },
+      egress: { type: "string" },
       "host-uid-base": { type: "string" },
       "preview-domain": { type: "string" },
       help: { type: "boolean", short: "h" },

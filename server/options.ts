@@ -23,6 +23,11 @@ export interface LuminaServerOptions {
   isolation?: string;
   /** The bwrap binary, for the bubblewrap backend. @default the first `bwrap` on PATH */
   bwrapPath?: string;
+  /**
+   * The egress of a sandbox created without a `network` policy (CONTRACT §9); `allowlist`
+   * needs a list, so it is only given per sandbox. @default "internet"
+   */
+  egress?: "internet" | "none";
   /** `user:key,user:key` pairs to add to the key registry (as in `LUMINA_API_KEYS`). */
   apiKeys?: string;
   /** Enables HS256 JWTs whose `sub` is the user. */

@@ -8,6 +8,7 @@ import { type RetryOption, resolveRetry } from "./retry.ts";
 import { type StreamOutputOptions, streamOutput } from "./stream.ts";
 import { type BashMethods, createBashMethods } from "./tools/bash.ts";
 import { createFileMethods, type FileMethods } from "./tools/files.ts";
+import { createNetworkMethods, type NetworkMethods } from "./tools/network.ts";
 import { createPortMethods, type PortMethods } from "./tools/ports.ts";
 import { createSandboxMethods, type SandboxMethods } from "./tools/sandboxes.ts";
 import { createSearchMethods, type SearchMethods } from "./tools/search.ts";
@@ -83,6 +84,7 @@ export const CLIENT_KEYS: readonly string[] = [
 export interface LuminaClient
   extends SandboxMethods,
     SnapshotMethods,
+    NetworkMethods,
     FileMethods,
     SearchMethods,
     BashMethods,
@@ -164,6 +166,7 @@ export function createClient(options: ClientOptions): LuminaClient {
     sandbox: settings.sandbox,
     ...createSandboxMethods(request, settings.sandbox),
     ...createSnapshotMethods(request, settings.sandbox),
+    ...createNetworkMethods(request, settings.sandbox),
     ...createFileMethods(request, settings.sandbox),
     ...createSearchMethods(request, settings.sandbox),
     ...createPortMethods(request, settings.sandbox),

@@ -51,6 +51,7 @@ export type {
 } from "./protocol/files.ts";
 export type { PortInfo } from "./protocol/ports.ts";
 export type {
+  NetworkPolicy,
   SandboxInfo,
   SandboxLease,
   SandboxResources,
@@ -78,6 +79,7 @@ export type {
   KillBashOptions,
 } from "./tools/bash.ts";
 export type { EditOptions, FileMethods, ReadOptions, WriteOptions } from "./tools/files.ts";
+export type { NetworkMethods } from "./tools/network.ts";
 export type { ExposePortOptions, PortMethods } from "./tools/ports.ts";
 export type { CreateSandboxOptions, SandboxMethods } from "./tools/sandboxes.ts";
 export type { GlobOptions, GrepOptions, SearchMethods } from "./tools/search.ts";

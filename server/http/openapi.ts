@@ -18,6 +18,7 @@ import {
   createSandboxBody,
   exposePortBody,
   forkBody,
+  networkBody,
   sandboxNamePattern,
   snapshotBody,
   type ToolName,
@@ -38,7 +39,11 @@ const toolAnswers: Record<ToolName, v.GenericSchema> = {
 
 /** A schema as JSON Schema 2020-12, without `$schema` (the document's dialect applies). */
 function jsonSchema(schema: v.GenericSchema): Record<string, unknown> {
-  const { $schema: _, ...rest } = toJsonSchema(schema, { target: "draft-2020-12" });
+  // Checks written as code (an allowlist entry's ranges) have no JSON Schema form; the 400 says them.
+  const { $schema: _, ...rest } = toJsonSchema(schema, {
+    target: "draft-2020-12",
+    ignoreActions: ["raw_check"],
+  });
   return rest;
 }
 
@@ -119,6 +124,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     Health: jsonSchema(healthAnswer),
     Error: jsonSchema(errorAnswer),
     CreateSandboxBody: jsonSchema(createSandboxBody),
+    NetworkPolicy: jsonSchema(networkBody),
     CreatedSandbox: jsonSchema(sandboxAnswers.created),
     SandboxAnswer: jsonSchema(sandboxAnswers.one),
     SandboxList: jsonSchema(sandboxAnswers.list),
@@ -234,6 +240,15 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       delete: keyedOperation("closePort", "Close a port: its preview URLs answer 404 from now on", {
         "204": { description: "Closed", headers: requestIdOnly },
       }),
+    },
+    "/v1/sandboxes/{name}/network": {
+      parameters: [ref("parameters", "SandboxName")],
+      post: operation(
+        "updateNetwork",
+        "Replace the sandbox's egress policy; new connections follow it at once",
+        { "200": answer("The sandbox with its new policy", "SandboxAnswer") },
+        body("NetworkPolicy"),
+      ),
     },
   };
   for (const tool of Object.keys(toolBodies) as ToolName[]) {

@@ -1,10 +1,11 @@
 /** The sandbox lifecycle routes of CONTRACT §3. */
 import type { Hono } from "hono";
+import { canonicalPolicy } from "../network/policy.ts";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { readJsonBody } from "./request-body.ts";
-import { createSandboxBody } from "./schemas.ts";
+import { createSandboxBody, networkBody } from "./schemas.ts";
 
-/** Adds `POST/GET /v1/sandboxes`, `GET/DELETE /v1/sandboxes/:name` and `…/restart`. */
+/** Adds `POST/GET /v1/sandboxes`, `GET/DELETE /v1/sandboxes/:name`, `…/restart` and `…/network`. */
 export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void {
   const { sandboxes, idempotent } = services;
 
@@ -25,6 +26,7 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
         memoryMb: resources.memory_mb,
         diskMb: resources.disk_mb,
       },
+      network: body.network && canonicalPolicy(body.network),
     };
     const user = c.get("user");
     const record = body.from_snapshot
@@ -48,6 +50,14 @@ export function addSandboxRoutes(app: Hono<AppEnv>, services: AppServices): void
   app.post("/v1/sandboxes/:name/restart", idempotent, async (c) => {
     const record = sandboxes.find(c.get("user"), c.req.param("name"));
     await sandboxes.restart(record);
+    return c.json({ sandbox: sandboxes.view(record) });
+  });
+
+  // The new policy holds for every connection the sandbox opens from now on (CONTRACT §9).
+  app.post("/v1/sandboxes/:name/network", idempotent, async (c) => {
+    const record = sandboxes.find(c.get("user"), c.req.param("name"));
+    const body = await readJsonBody(c.req.raw, services.bodyLimit, networkBody);
+    await sandboxes.updateNetwork(record, canonicalPolicy(body));
     return c.json({ sandbox: sandboxes.view(record) });
   });
 

@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { ServerError } from "../errors.ts";
+import { networkPolicySchema } from "../network/policy.ts";
 import { maxPreviewTtlMs } from "../previews/service.ts";
 import { body, flag, int, text } from "../tools/bodies.ts";
 
@@ -42,6 +43,7 @@ export const createSandboxBody = body({
       disk_mb: v.optional(int(16)),
     }),
   ),
+  network: v.optional(networkPolicySchema),
 });
 
 /** A TCP port number. */
@@ -52,6 +54,8 @@ export const exposePortBody = body({
   port: portNumber,
   ttl_ms: v.optional(int(1, maxPreviewTtlMs)),
 });
+/** `POST /v1/sandboxes/{name}/network`: the new egress policy. */
+export const networkBody = networkPolicySchema;
 
 /** `POST /v1/sandboxes/{name}/snapshots`. */
 export const snapshotBody = body({

@@ -6,6 +6,8 @@
  * how its processes end are each backend's own business.
  */
 import type { Duplex } from "node:stream";
+
+import type { NetworkPolicy } from "../network/policy.ts";
 import type { AgentMethodName, AgentParams, AgentResult } from "../shared/agent-protocol.ts";
 import type { HostUidTable } from "../store/host-uids.ts";
 import type { TransferOptions } from "./agent-connection.ts";
@@ -40,6 +42,8 @@ export interface SandboxSpec {
   /** The user who owns the sandbox. */
   user: string;
   limits: SandboxLimits;
+  /** What the sandbox may connect to (CONTRACT §9). @default { egress: "internet" } */
+  network?: NetworkPolicy;
 }
 
 /** A running sandbox: its agent, reachable by call. */
@@ -66,6 +70,11 @@ export interface SandboxRuntime {
   stop(): Promise<void>;
   /** Resolves when the sandbox has stopped, for whatever reason. */
   readonly stopped: Promise<void>;
+  /**
+   * Applies a new egress policy to the running sandbox (new connections follow it). Absent on a
+   * backend that does not isolate the network (`none`): there the policy is only stored.
+   */
+  setNetwork?(policy: NetworkPolicy): Promise<void>;
 }
 
 /** A place where sandboxes run. */

@@ -5,20 +5,27 @@
  * sandbox's cgroups, closes every inherited descriptor but stdio and the args pipe) → `prlimit`
  * (processes, file size) → `taskset` (the CPUs `nproc` shows, when limited) → `setpriv` (drops to the sandbox's dedicated host uid, no groups) →
  * `bwrap --args 3` (reads its options from fd 3 and closes it) → the agent
- * (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside.
+ * (`/usr/bin/node /opt/lumina/agent.mjs`) as uid 1000 inside. `nsenter --net` (as root, before
+ * `prlimit`) puts the chain into the sandbox's network namespace.
  *
- * Inside: every namespace unshared (user, pid, mount, ipc, uts, cgroup) except the network:
- * the sandbox shares the host network so `pip install` / `npm install` work. That is a
- * deliberate stance (docs/security.md): the sandbox holds no credentials, so reaching the
- * server's own port gains it nothing a stranger on the network would not have. `/usr` and a
+ * Inside: every namespace unshared (user, pid, mount, ipc, uts, cgroup); the network namespace
+ * is the sandbox's own one, made before bwrap by server/network/namespace.ts and joined with
+ * `nsenter --net` (bwrap keeps it through `--share-net`): own loopback, own abstract unix
+ * sockets and `/proc/net`, egress only as its policy allows (CONTRACT §9). `/usr` and a
  * few `/etc` entries are read-only, `/etc` itself is generated, `/tmp` and `/dev/shm` are sized
  * private tmpfs, the root and the rest of `/dev` are read-only, `/home/user` is the persistent storage (a loop-mounted ext4 image of `limits.diskSize`
  * when quotas work here: server/sandbox/disk.ts). `--die-with-parent` takes the sandbox down if
  * the server dies, even by SIGKILL.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
+import {
+  openSandboxNetwork,
+  removeStaleNamespaces,
+  requireNetworkTools,
+} from "../network/namespace.ts";
 import { agentBundlePath } from "./agent-bundle.ts";
 import { runtimeFromProcess } from "./agent-process.ts";
 import type { BackendFactory, SandboxBackend, SandboxRuntime } from "./backend.ts";
@@ -107,6 +114,7 @@ export function bwrapArgs(
 ): string[] {
   const args = [
     "--unshare-all",
+    // The network namespace joined before bwrap (the sandbox's own), not the host's.
     "--share-net",
     "--unshare-user",
     "--uid",
@@ -198,15 +206,22 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
   );
   const cgroupDriver = options.cgroups ?? detectCgroupDriver();
   const requireLimits = options.requireLimits ?? false;
+  // Namespaces are named per data directory, so a server removes only its own leftovers.
+  const netnsPrefix = `lumina-${createHash("sha256").update(options.sandboxesDir).digest("hex").slice(0, 8)}-`;
   return {
     kind: "bubblewrap",
     enforcesLimits: true,
     containsProcesses: true,
     async preflight() {
       bwrapPath = await resolveBubblewrap(options.bwrapPath);
+      // Without its network tools no sandbox could start; refused here, before anything opens.
+      await requireNetworkTools();
       await checkCgroupLimits(cgroupDriver, { requireLimits, log });
     },
-    init: disks.probe,
+    async init() {
+      await removeStaleNamespaces(netnsPrefix, log);
+      await disks.probe();
+    },
     create: storage.create,
     hasStorage: storage.hasStorage,
     prepare: storage.prepare,
@@ -215,8 +230,24 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
       checkSpec(spec);
       await storage.ensure(spec);
       const bundle = await agentBundlePath();
-      const cgroups = await createSandboxCgroups(cgroupDriver, spec, requireLimits);
-      const tunnel = await openPortTunnel({ insideDir: tunnelDirInside, ownerUid: spec.hostUid });
+      const network = await openSandboxNetwork(
+        `${netnsPrefix}${spec.id}`,
+        sandbox.network ?? { egress: "internet" },
+      );
+      const cgroups = await createSandboxCgroups(cgroupDriver, spec, requireLimits).catch(
+        async (error: unknown) => {
+          await network.close();
+          throw error;
+        },
+      );
+      const tunnel = await openPortTunnel({
+        insideDir: tunnelDirInside,
+        ownerUid: spec.hostUid,
+      }).catch(async (error: unknown) => {
+        await cgroups.remove().catch(() => {});
+        await network.close();
+        throw error;
+      });
       const tunnelBind = ["--ro-bind", tunnel.hostDir, tunnelDirInside];
       const argsText = bwrapArgs(spec, bundle, [...cgroups.bwrapArgs, ...tunnelBind])
         .map((arg) => `${arg}\0`)
@@ -235,6 +266,9 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
           launcher,
           "lumina-launch",
           cgroups.procsFiles.join(":"),
+          "/usr/bin/nsenter",
+          `--net=${network.path}`,
+          "--",
           "/usr/bin/prlimit",
           `--nproc=${maxProcesses}:${maxProcesses}`,
           `--fsize=${maxFileSize}:${maxFileSize}`,
@@ -259,21 +293,24 @@ export function createBubblewrapBackend(options: BubblewrapOptions): SandboxBack
       ).catch(async (error: unknown) => {
         await tunnel.close();
         await cgroups.remove().catch(() => {}); // Left over, it is reused by the next start.
+        await network.close();
         throw error;
       });
       runningGroups.set(spec.id, cgroups);
       const argsPipe = child.stdio[3] as Writable;
       argsPipe.on("error", () => {}); // The chain failed before bwrap read it: the exit tells.
       argsPipe.end(argsText);
-      return runtimeFromProcess(
+      const runtime = await runtimeFromProcess(
         child,
         async () => {
           if (runningGroups.get(spec.id) === cgroups) runningGroups.delete(spec.id);
           await cgroups.killAll();
           await cgroups.remove();
+          await network.close();
         },
         { log, tunnel },
       );
+      return { ...runtime, setNetwork: (policy) => network.apply(policy) };
     },
     destroy: storage.destroy,
     ...snapshots,

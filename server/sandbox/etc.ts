@@ -8,7 +8,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -16,6 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { slirpAddresses } from "../network/namespace.ts";
 
 /** Host paths bound read-only at the same place inside (skipped when missing). */
 export const etcBinds: readonly string[] = [
@@ -28,20 +28,6 @@ export const etcBinds: readonly string[] = [
   "/etc/mime.types",
 ];
 
-function hostResolvConf(): string {
-  try {
-    const text = readFileSync("/etc/resolv.conf", "utf8");
-    // Only resolver lines: the host's file may carry comments naming internal infrastructure.
-    return text
-      .split("\n")
-      .filter((line) => /^\s*(nameserver|search|options|domain)\s/.test(line))
-      .join("\n")
-      .concat("\n");
-  } catch {
-    return "nameserver 1.1.1.1\n";
-  }
-}
-
 function files(): Record<string, string> {
   return {
     passwd:
@@ -49,7 +35,8 @@ function files(): Record<string, string> {
     group: "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n",
     hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tsandbox\n",
     hostname: "sandbox\n",
-    "resolv.conf": hostResolvConf(),
+    // slirp4netns's resolver in every sandbox's namespace; it relays to the host's (server/network).
+    "resolv.conf": `nameserver ${slirpAddresses.dns}\n`,
     "nsswitch.conf":
       "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n",
     shells: "/bin/sh\n/bin/bash\n",

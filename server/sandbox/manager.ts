@@ -135,6 +135,30 @@ export class SandboxManager {
     };
   }
 
+  /**
+   * Applies `spec.network` to the sandbox if it runs (queued after any start, so a start that
+   * was under way gets it too). If the rules cannot be changed the sandbox is stopped rather
+   * than left on its old policy; its next start applies the new one.
+   */
+  updateNetwork(spec: SandboxSpec): Promise<void> {
+    return this.#serial(spec.id, async () => {
+      const runtime = this.#running.get(spec.id);
+      if (!runtime?.setNetwork || !spec.network) return;
+      try {
+        await runtime.setNetwork(spec.network);
+      } catch (error) {
+        this.#log(
+          `sandbox ${spec.id}: stopped, its network policy could not be changed: ${String(error)}`,
+        );
+        await this.#stopNow(spec.id);
+        throw new ServerError(
+          "unavailable",
+          "the sandbox's network policy could not be applied, so the sandbox was stopped; the new policy holds from its next start",
+        );
+      }
+    });
+  }
+
   /** Stops every sandbox (server shutdown). */
   async stopAll(): Promise<void> {
     const ids = new Set([...this.#running.keys(), ...this.#starts.keys(), ...this.#queues.keys()]);

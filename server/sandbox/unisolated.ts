@@ -56,7 +56,7 @@ export function createUnisolatedBackend(options: UnisolatedOptions): SandboxBack
     async preflight() {
       // On every start: an operator must never mistake this for an isolated server.
       log(
-        "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation; never expose this server to anyone you do not trust.",
+        "lumina: WARNING: --isolation none: sandboxes run as the server's own user with no isolation and share the host's network (its loopback and every address it reaches; egress policies are stored but not enforced); never expose this server to anyone you do not trust.",
       );
       await checkCgroupLimits(undefined, { requireLimits, log });
     },

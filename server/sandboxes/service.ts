@@ -3,7 +3,9 @@
  * runs. Every lookup is scoped to the caller, so another user's sandbox is simply not found.
  */
 import { ServerError } from "../errors.ts";
+import type { NetworkPolicy } from "../network/policy.ts";
 import type { SandboxLimits, SandboxRuntime, SandboxSpec } from "../sandbox/backend.ts";
+import type { NetworkPolicyStore } from "../store/networks.ts";
 import type { SandboxActivityStore } from "../store/sandbox-activity.ts";
 import type { ResourceRequest, SandboxResourceStore } from "../store/sandbox-resources.ts";
 import type { SandboxRecord, SandboxStore } from "../store/sandboxes.ts";
@@ -31,6 +33,8 @@ export interface SandboxControl {
   restoreHome(spec: SandboxSpec, snapshotId: string, consume: boolean): Promise<void>;
   /** Deletes a snapshot's files. */
   deleteSnapshot(snapshotId: string): Promise<void>;
+  /** Applies `spec.network` to the sandbox if it runs. */
+  updateNetwork(spec: SandboxSpec): Promise<void>;
 }
 
 /** A snapshot that a new sandbox's home starts from (`consume`: used up by it, as a fork's is). */
@@ -49,6 +53,7 @@ export interface SandboxView {
   /** ISO 8601. */
   last_activity_at: string;
   resources: { cpus: number; memory_mb: number; disk_mb: number };
+  network: NetworkPolicy;
 }
 
 /** How a sandbox is created. */
@@ -59,6 +64,8 @@ export interface CreateSandboxRequest {
   resources?: ResourceRequest | undefined;
   /** The snapshot its home starts as. @default a fresh home */
   seed?: HomeSeed | undefined;
+  /** @default the server's policy */
+  network?: NetworkPolicy | undefined;
 }
 
 /** The sandbox lifecycle, scoped by user. */
@@ -70,6 +77,8 @@ export interface SandboxService {
   view(record: SandboxRecord): SandboxView;
   ensureRunning(record: SandboxRecord): Promise<SandboxRuntime>;
   restart(record: SandboxRecord): Promise<void>;
+  /** Stores the sandbox's new egress policy and applies it if the sandbox runs. */
+  updateNetwork(record: SandboxRecord, policy: NetworkPolicy): Promise<void>;
   destroy(record: SandboxRecord): Promise<void>;
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
@@ -96,6 +105,10 @@ export function createSandboxService(options: {
   limits: SandboxLimits;
   activity: SandboxActivityStore;
   resources: SandboxResourceStore;
+  /** Where each sandbox's egress policy is kept. */
+  networks: NetworkPolicyStore;
+  /** The policy of a sandbox created without one. @default { egress: "internet" } */
+  defaultNetwork?: NetworkPolicy;
   /** The most a sandbox may ask for. @default the resources of `limits` */
   maxResources?: ResourceMaxima;
   /** The idle timeout of a sandbox created without one, in ms. @default defaultIdleTimeoutMs */
@@ -111,7 +124,9 @@ export function createSandboxService(options: {
   /** Where recovery notes go. @default nowhere */
   log?: (line: string) => void;
 }): SandboxService {
-  const { store, sessions, control } = options;
+  const { store, sessions, control, networks } = options;
+  const defaultNetwork = options.defaultNetwork ?? { egress: "internet" };
+  const networkOf = (id: string) => networks.get(id) ?? defaultNetwork;
   const log = options.log ?? (() => {});
   const createLimit = createRateLimit(options.createRate ?? defaultCreateRate, "sandbox creations");
   const byId = new Map<string, SandboxRecord>();
@@ -131,7 +146,13 @@ export function createSandboxService(options: {
   };
   const specOf = (record: SandboxRecord): SandboxSpec => {
     byId.set(record.id, record);
-    return { id: record.id, name: record.name, user: record.user, limits: limitsOf(record.id) };
+    return {
+      id: record.id,
+      name: record.name,
+      user: record.user,
+      limits: limitsOf(record.id),
+      network: networkOf(record.id),
+    };
   };
   const idle = createIdleTracker({
     store: options.activity,
@@ -164,6 +185,7 @@ export function createSandboxService(options: {
     sessions.removeForSandbox(record.id);
     idle.remove(record.id);
     options.resources.remove(record.id);
+    networks.remove(record.id);
     limitsById.delete(record.id);
     store.remove(record.id);
     byId.delete(record.id);
@@ -202,6 +224,7 @@ export function createSandboxService(options: {
       }
       try {
         options.resources.put(record.id, resources);
+        networks.set(record.id, request.network ?? defaultNetwork);
         idle.add(record.id, request.idleTimeoutMs ?? options.idleTimeoutMs ?? defaultIdleTimeoutMs);
         // In the same tick as the record (for a synchronous backend), so no destroy can run in between.
         // A warm environment's storage and uid exist already.
@@ -210,6 +233,7 @@ export function createSandboxService(options: {
       } catch (error) {
         idle.remove(record.id);
         options.resources.remove(record.id);
+        networks.remove(record.id);
         if (warmId) await control.destroy(specOf(record)).catch(() => {});
         store.remove(record.id);
         throw error;
@@ -219,6 +243,8 @@ export function createSandboxService(options: {
           const { snapshotId, consume } = request.seed;
           await control.restoreHome(specOf(record), snapshotId, consume);
         }
+        // A warm environment runs with egress "none" until it is given its sandbox's policy.
+        if (warmId) await control.updateNetwork(specOf(record));
         if (eager) await control.ensureRunning(specOf(record));
       } catch (error) {
         // A sandbox that could not start is not left behind to block a retry with a 409.
@@ -250,7 +276,13 @@ export function createSandboxService(options: {
         idle_timeout: idleTimeoutMs,
         last_activity_at: new Date(lastActivityMs).toISOString(),
         resources: { cpus, memory_mb: memoryMb, disk_mb: diskMb },
+        network: networkOf(record.id),
       };
+    },
+    async updateNetwork(record, policy) {
+      if (deleted.has(record.id)) throw goneError(record);
+      networks.set(record.id, policy);
+      await control.updateNetwork(specOf(record));
     },
     begin: (record) => idle.begin(record.id),
     sweepIdle: () => idle.sweep(),

@@ -77,6 +77,8 @@ export function createWarmPool(options: WarmPoolOptions): WarmPool {
     name: `warm-${id.slice(0, 8)}`,
     user: "",
     limits: options.limits,
+    // No egress until its sandbox's own policy is applied on adoption (CONTRACT §9: fail closed).
+    network: { egress: "none" },
   });
   let closed = false;
   let filling: Promise<void> | undefined;

@@ -17,6 +17,20 @@ export interface SandboxResources {
   diskMb: number;
 }
 
+/**
+ * What a sandbox may connect to (CONTRACT §9): the public internet, nothing, or only the
+ * `allow` entries: IPv4 CIDRs (`"203.0.113.0/24"`) and host names (`"example.com"`,
+ * `"*.example.com"`), the latter checked by the name each connection asks for (TLS SNI, HTTP
+ * Host). The host, other sandboxes, private, link-local and multicast addresses are never
+ * reachable, whatever the policy.
+ */
+export interface NetworkPolicy {
+  /** `"internet"`, `"none"` (every outbound connection fails at once) or `"allowlist"`. */
+  egress: "internet" | "none" | "allowlist";
+  /** The entries an `"allowlist"` lets through. */
+  allow?: string[] | undefined;
+}
+
 /** A sandbox as the server describes it. */
 export interface SandboxInfo {
   /** The sandbox name. */
@@ -31,6 +45,8 @@ export interface SandboxInfo {
   lastActivityAt?: string | undefined;
   /** What it may use. */
   resources?: SandboxResources | undefined;
+  /** Its egress policy (sent by servers of contract v2 and later). */
+  network?: NetworkPolicy | undefined;
   /** The lease, which `createSandbox` returns when the server sends one. */
   lease?: SandboxLease;
 }
@@ -42,6 +58,12 @@ const sandbox = v.object({
   idle_timeout: v.optional(v.number()),
   last_activity_at: v.optional(v.string()),
   resources: v.optional(v.object({ cpus: v.number(), memory_mb: v.number(), disk_mb: v.number() })),
+  network: v.optional(
+    v.object({
+      egress: v.picklist(["internet", "none", "allowlist"]),
+      allow: v.optional(v.array(v.string())),
+    }),
+  ),
 });
 
 // The lease is opaque: any object is kept, anything else dropped.

@@ -1,5 +1,6 @@
 import { ownFields } from "../internal/options.ts";
 import {
+  type NetworkPolicy,
   type SandboxInfo,
   type SandboxResources,
   toCreatedSandbox,
@@ -25,6 +26,11 @@ export interface CreateSandboxOptions extends CallOptions {
   idleTimeout?: number | undefined;
   /** What the sandbox may use, each at most the server's maximum. @default the server's limits */
   resources?: Partial<SandboxResources> | undefined;
+  /**
+   * The sandbox's egress policy; change it later with `updateNetwork`.
+   * @default the server's (`{ egress: "internet" }` unless it runs with `--egress none`)
+   */
+  network?: NetworkPolicy | undefined;
 }
 
 /** The sandbox lifecycle methods of a client; each takes the call options `{ signal, requestTimeout }`. */
@@ -58,11 +64,13 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
         idleTimeout,
         resources: r,
         fromSnapshot,
+        network,
       } = ownFields("createSandbox", options, [
         "eager",
         "idleTimeout",
         "resources",
         "fromSnapshot",
+        "network",
       ]) as CreateSandboxOptions;
       const body = {
         name: sandbox,
@@ -70,6 +78,7 @@ export function createSandboxMethods(request: Requester, sandbox: string): Sandb
         idle_timeout: idleTimeout,
         resources: r && { cpus: r.cpus, memory_mb: r.memoryMb, disk_mb: r.diskMb },
         from_snapshot: fromSnapshot,
+        network,
       };
       return request({ method: "POST", path: "", body, parse: toCreatedSandbox }, options);
     },

@@ -187,6 +187,15 @@ describe("the server command line", () => {
     expect(run.stderr()).toContain("--isolation none");
   });
 
+  it("takes --egress internet or none, explained in --help, and refuses anything else", async () => {
+    const run = runCli(["--port", "0", "--data", await tempDir(), "--egress", "allowlist"]);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain("--egress must be 'internet' or 'none'");
+    const help = runCli(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/--egress internet\|none/);
+  });
+
   it("refuses an --isolation no backend is registered for, naming the registered ones", async () => {
     const run = runCli(["--port", "0", "--data", await tempDir(), "--isolation", "pods"]);
     expect(await run.exited).toBe(2);
@@ -198,6 +207,7 @@ describe("the server command line", () => {
     for (let start = 0; start < 2; start++) {
       const run = await startCli(data, { PATH: await tempDir() }, ["--isolation", "none"]);
       expect(run.stderr()).toMatch(/WARNING.*isolation none/);
+      expect(run.stderr()).toContain("share the host's network");
       expect((await rawCall(run.url, "/v1/health")).status).toBe(200);
       run.child.kill("SIGTERM");
       expect(await run.exited).toBe(0);

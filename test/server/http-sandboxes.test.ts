@@ -78,6 +78,7 @@ describe("sandbox lifecycle", () => {
         memory_mb: expect.any(Number),
         disk_mb: expect.any(Number),
       },
+      network: { egress: "internet" },
     });
   });
 

@@ -27,6 +27,8 @@ const layers: string[][] = [
   ["sessions/"],
   ["sandbox/"],
   ["store/"],
+  // Policies and namespace rules: pure data and host tools, imported by the layers above.
+  ["network/"],
   ["shared/", "errors.ts", "../src/protocol/"],
 ];
 

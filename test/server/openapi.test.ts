@@ -92,6 +92,7 @@ describe("GET /v1/openapi.json", () => {
         "/v1/openapi.json",
         "/v1/sandboxes",
         "/v1/sandboxes/{name}",
+        "/v1/sandboxes/{name}/network",
         "/v1/sandboxes/{name}/restart",
         "/v1/sandboxes/{name}/snapshots",
         "/v1/sandboxes/{name}/fork",
@@ -238,6 +239,10 @@ describe("real answers of the server", () => {
     await sandboxes("delete", `${ports}/{port}`, `${sandbox}/ports/3000`, { token });
     expect(statuses.slice(-5)).toEqual([201, 400, 200, 204, 404]);
 
+    const network = (body: Record<string, unknown>) =>
+      call("post", "/v1/sandboxes/{name}/network", `${sandbox}/network`, { token, body });
+    expect((await network({ egress: "allowlist", allow: ["example.com"] })).status).toBe(200);
+    expect((await network({ egress: "allowlist", allow: ["10.0.0.0/8"] })).status).toBe(400);
     await sandboxes("post", "/v1/sandboxes/{name}/restart", `${sandbox}/restart`, { token });
     await sandboxes("delete", "/v1/sandboxes/{name}", sandbox, { token });
     await sandboxes("delete", "/v1/sandboxes/{name}", sandbox, { token });
