@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,8 +16,25 @@ const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  // A server stopped with SIGTERM unmounts its homes (its warm pool's too); SIGKILL after 15 s.
+  await Promise.all(
+    [...children].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
   children.clear();
+  // A SIGKILLed server leaves its mounts to the next start: none comes, so unmount them here.
+  const mounts = (await readFile("/proc/self/mounts", "utf8"))
+    .split("\n")
+    .map((l) => l.split(" ")[1]);
+  for (const dir of dirs)
+    for (const mount of mounts.filter((point) => point?.startsWith(`${dir}/`)).reverse())
+      spawnSync("umount", ["-l", mount!]);
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
