@@ -93,7 +93,12 @@ export function createRequester(settings: RequesterSettings): Requester {
   const baseHeaders = { accept: "application/json", authorization: `Bearer ${settings.token}` };
   const toolHeaders = { ...baseHeaders, "lumina-tool-session": settings.toolSessionId };
 
-  async function attempt<T>(call: Call<T>, options: CallOptions, key?: string): Promise<T> {
+  async function attempt<T>(
+    call: Call<T>,
+    options: CallOptions,
+    key: string | undefined,
+    sent: { to?: boolean },
+  ): Promise<T> {
     const timeout =
       call.ownTimeout === undefined
         ? (options.requestTimeout ?? settings.timeout)
@@ -120,6 +125,7 @@ export function createRequester(settings: RequesterSettings): Requester {
       if (link.signal.aborted) throw link.signal.reason;
       const { stream } = call;
       const request = { method: call.method, url, headers, body, stream, signal: link.signal };
+      sent.to = true;
       const response = await Promise.race([settings.transport(request), link.aborted]);
       const details = {
         method: call.method,
@@ -166,9 +172,10 @@ export function createRequester(settings: RequesterSettings): Requester {
     const key = call.idempotent
       ? undefined
       : (options.idempotencyKey ?? (settings.retry.limit ? randomId() : undefined));
+    const sent: { to?: boolean } = {};
     for (let retries = 0; ; retries++) {
       try {
-        return await attempt(call, options, key);
+        return await attempt(call, options, key, sent);
       } catch (error) {
         // A stream body is gone once sent: such a call cannot be sent again.
         const wait =
@@ -179,6 +186,7 @@ export function createRequester(settings: RequesterSettings): Requester {
           // The caller gave up (abort, timeout, close): stop the keyed call on the server too.
           if (
             key &&
+            sent.to &&
             (options.signal?.aborted || settings.closed.aborted || error instanceof TimeoutError)
           )
             settings

@@ -11,7 +11,11 @@ import type { ConnectionGuard } from "./connections.ts";
 
 /** Hono's environment: the authenticated user rides on the context. */
 export interface AppEnv {
-  Variables: { user: string };
+  /**
+   * `user`: who called. `callTaken`: set once a route has handed the call to the sandbox, so a
+   * later 502/503 is not "not taken" for the exactly-once record (idempotency.ts).
+   */
+  Variables: { user: string; callTaken?: boolean };
 }
 
 /** The services and settings the routes use. */

@@ -81,6 +81,8 @@ interface Running {
 
 /** How long a key cancelled before its call arrived stays refused. */
 const cancelledForMs = 60_000;
+/** The most such refusals kept at once, over all users. */
+const maxCancelled = 10_000;
 
 /** Creates the middleware; completes keys left running by a server that died (CONTRACT §3). */
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
@@ -170,6 +172,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       await next();
     } finally {
       const response = c.res;
+      const taken = c.get("callTaken") === true;
       const head = { status: response.status, contentType: response.headers.get("content-type") };
       // The keep-alive answer asks proxies not to buffer it: that is what marks it as streamed.
       const streamed = !!response.body && response.headers.get("x-accel-buffering") === "no";
@@ -178,7 +181,9 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const finish = (outcome: RecordedAnswer) =>
         setImmediate(() => {
           // Cancelled before its answer ended: final, so its repeats are told, not run again.
-          const answer = call.cancel.signal.aborted ? cancelledAnswer : outcome;
+          let answer = call.cancel.signal.aborted ? cancelledAnswer : outcome;
+          // A 502/503 after the sandbox got the call (it stopped meanwhile): maybe applied.
+          if (taken && notTaken.has(answer.status)) answer = interruptedAnswer;
           try {
             if (notTaken.has(answer.status)) store.remove(user, key);
             else store.complete(user, key, answer);
@@ -214,7 +219,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     if (live) return live.cancel.abort(new Error("cancelled by its client"));
     for (const [old, at] of cancelled) if (now() - at >= cancelledForMs) cancelled.delete(old);
     // Not running (yet): unless it already finished, its call must not start later.
-    if (!store.find(user, key)) cancelled.set(id, now());
+    if (store.find(user, key)) return;
+    // Bounded: past the cap the oldest refusals go first (a cancel's call comes within moments).
+    if (cancelled.size >= maxCancelled) cancelled.delete(cancelled.keys().next().value!);
+    cancelled.set(id, now());
   };
   return { middleware, sweep, cancel, close: () => clearInterval(timer) };
 }
@@ -266,6 +274,13 @@ const lostAnswer: RecordedAnswer = errorAnswer(
   404,
   "not_found",
   "the call sent with this Idempotency-Key was still running when the server restarted, so its outcome is lost (as a lost shell's); check what it changed, then send a new call with a new key",
+);
+
+/** The answer of a keyed call the sandbox had taken when it stopped: its outcome is unknown. */
+const interruptedAnswer: RecordedAnswer = errorAnswer(
+  409,
+  "conflict",
+  "the call sent with this Idempotency-Key reached its sandbox, which then stopped, so it may have been applied; check what it changed, then send a new call with a new key",
 );
 
 /** The answer of a keyed call that its client cancelled before it ended. */

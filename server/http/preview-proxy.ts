@@ -61,7 +61,9 @@ function answer(res: ServerResponse | Duplex, status: number, code: string, mess
     res.end(body);
     return;
   }
-  const reason = status === 404 ? "Not Found" : "Bad Gateway";
+  const reason =
+    ({ 404: "Not Found", 503: "Service Unavailable" } as Record<number, string>)[status] ??
+    "Bad Gateway";
   res.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
@@ -120,7 +122,17 @@ export function createPreviewProxy(options: PreviewProxyOptions): PreviewProxy {
     }
   }
 
-  const fail = (error: unknown) => log(`lumina: preview: ${String(error)}`);
+  // A failure before the proxy took over (a busy registry, say) still gets an answer.
+  const failFor = (res: ServerResponse | Duplex) => (error: unknown) => {
+    log(`lumina: preview: ${String(error)}`);
+    const busy = (error as { code?: unknown }).code === "unavailable";
+    answer(
+      res,
+      busy ? 503 : 502,
+      busy ? "unavailable" : "bad_gateway",
+      String((error as Error).message ?? error),
+    );
+  };
   return {
     handleRequest(req, res) {
       const target = targetOf(req, domain);
@@ -130,7 +142,7 @@ export function createPreviewProxy(options: PreviewProxyOptions): PreviewProxy {
           if (socket)
             await proxy.web(req, res, { target: "http://sandbox", agent: agentOf(socket) });
         })
-        .catch(fail);
+        .catch(failFor(res));
       return true;
     },
     handleUpgrade(req, socket, head) {
@@ -147,7 +159,7 @@ export function createPreviewProxy(options: PreviewProxyOptions): PreviewProxy {
             head,
           );
         })
-        .catch(fail);
+        .catch(failFor(socket));
       return true;
     },
   };

@@ -185,8 +185,14 @@ export function addTransferRoutes(app: Hono<AppEnv>, services: AppServices): voi
       if (range)
         headers["content-range"] =
           `bytes ${head.start}-${head.start + head.length - 1}/${head.size}`;
+      if (head.length === 0) {
+        // No body to stream, so nothing else would let go of the transfer and its slot.
+        transfer.bytes.cancel().catch(() => {});
+        release();
+        return new Response(null, { status: range ? 206 : 200, headers });
+      }
       const body = responseBody(transfer.bytes, head.length, release);
-      return new Response(head.length === 0 ? null : body, { status: range ? 206 : 200, headers });
+      return new Response(body, { status: range ? 206 : 200, headers });
     } catch (error) {
       release();
       throw error;

@@ -141,6 +141,11 @@ export async function openPortTunnel(options: PortTunnelOptions = {}): Promise<P
         await call("port_open", { port, tunnel: insidePath, key }, signal);
         return await dialled;
       } catch (error) {
+        // The agent may have dialled back before the call failed: nobody takes that socket now.
+        dialled.then(
+          (socket) => socket.destroy(),
+          () => {},
+        );
         if ((error as { code?: unknown }).code === portClosedCode) {
           throw new PortUnreachableError((error as Error).message);
         }

@@ -68,9 +68,16 @@ export function createSnapshotService(options: {
       else inUse.delete(id);
     }
   };
+  // Snapshots whose files are being deleted: a create from one would copy half a tree.
+  const deleting = new Set<string>();
   const drop = async (id: string) => {
-    await control.deleteSnapshot(id);
-    store.remove(id);
+    deleting.add(id);
+    try {
+      await control.deleteSnapshot(id);
+      store.remove(id);
+    } finally {
+      deleting.delete(id);
+    }
   };
   /** Copies the sandbox's home under a new record (`ready` after, unless a fork's); a failure removes it. */
   const capture = async (record: SnapshotRecord, source: SandboxRecord, ready: boolean) => {
@@ -84,7 +91,8 @@ export function createSnapshotService(options: {
   };
   const find = (user: string, id: string) => {
     const record = store.get(user, id);
-    if (!record) throw new ServerError("not_found", `no snapshot with id '${id}'; list yours`);
+    if (!record || deleting.has(id))
+      throw new ServerError("not_found", `no snapshot with id '${id}'; list yours`);
     return record;
   };
   return {

@@ -10,7 +10,8 @@ import { useTestServer } from "../support/use-server.ts";
 import { expectToolError, newSandboxClient, sameSandboxClient } from "./sandbox-helpers.ts";
 
 let lumina: LuminaClient;
-const server = useTestServer({}, async (started) => {
+// Few transfer slots per user, so a slot that a transfer never gives back shows.
+const server = useTestServer({ maxRequestsPerUser: 8 }, async (started) => {
   lumina = await newSandboxClient(started);
 });
 
@@ -148,4 +149,13 @@ it("reads through a symlink only inside the sandbox's own view", async () => {
   expect(passwd).not.toBe(readFileSync("/etc/passwd", "utf8"));
   const environ = new TextDecoder().decode(await lumina.download("/home/user/env"));
   expect(environ).not.toMatch(/LUMINA_/);
+});
+
+it("gives a transfer slot back after each download of an empty file", async () => {
+  await lumina.upload("/home/user/bin/empty-again", new Uint8Array());
+  for (let round = 0; round < 12; round++)
+    expect((await lumina.download("/home/user/bin/empty-again")).length).toBe(0);
+  expect(await lumina.upload("/home/user/bin/after-empties", "still room")).toMatchObject({
+    bytesWritten: 10,
+  });
 });

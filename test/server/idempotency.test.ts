@@ -310,3 +310,26 @@ describe("a caller's abort cancels its keyed call on the server", () => {
     expect((await client().bash("test -e /home/user/after-abort; echo $?")).output).toBe("1\n");
   });
 });
+
+describe("a keyed call its sandbox had taken when it stopped", () => {
+  it("is recorded as interrupted, so its retry is told rather than run again", async () => {
+    const lumina = client();
+    const key = `interrupted-${Date.now()}`;
+    const started = await keyed(`${tools()}/bash`, `${key}-start`, {
+      command: "sleep 60",
+      run_in_background: true,
+    });
+    const shellId = (started.json as { shell_id: string }).shell_id;
+    const body = { bash_id: shellId, wait_ms: 20_000 };
+    const waiting = keyed(`${tools()}/bash_output`, key, body);
+    // The long poll has reached the agent once the sandbox answers other calls behind it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await lumina.restartSandbox();
+    const first = await waiting;
+    expect(first.status).toBe(503);
+    const repeat = await keyed(`${tools()}/bash_output`, key, body);
+    expect(repeat.status).toBe(409);
+    expect(errorCode(repeat)).toBe("conflict");
+    expect(repeat.text).toContain("may have been applied");
+  });
+});

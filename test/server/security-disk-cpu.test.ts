@@ -141,7 +141,14 @@ describe("sandboxes without a quota", () => {
   it("keeps a home made before quotas a plain directory, with its data", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "lumina-test-"));
     const open = (size: number) =>
-      createLuminaServer({ dataDir, port: 0, log: () => {}, limits: { diskSize: size } });
+      // No warm pool: the one storage directory is the sandbox's own.
+      createLuminaServer({
+        dataDir,
+        port: 0,
+        log: () => {},
+        limits: { diskSize: size },
+        warmPool: 0,
+      });
     try {
       let legacy = await open(0);
       const sandbox = randomSandboxName("legacy");

@@ -45,6 +45,9 @@ async function connectInside(port: number): Promise<{ socket: Socket; address: s
 export const portHandlers: AgentHandlers<keyof PortMethods> = {
   port_open: async ({ port, tunnel, key }, signal) => {
     const { socket: target, address } = await connectInside(port);
+    // A reset while the tunnel is dialled must not be an uncaught error that ends the agent.
+    const early = () => target.destroy();
+    target.on("error", early);
     let back: Socket;
     try {
       signal.throwIfAborted();
@@ -53,6 +56,7 @@ export const portHandlers: AgentHandlers<keyof PortMethods> = {
       target.destroy();
       throw error;
     }
+    target.off("error", early);
     back.write(`${key}\n`);
     // An end travels through `pipe` (buffered bytes still arrive); a failure cuts both at once.
     for (const [from, to] of [
