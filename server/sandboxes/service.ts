@@ -83,7 +83,7 @@ export interface SandboxService {
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
   /** Counts a request for the sandbox in flight, as activity until it ends; returns its end. */
-  begin(record: SandboxRecord): () => void;
+  begin(record: Pick<SandboxRecord, "id">): () => void;
   /** Stops every sandbox idle past its timeout now, as the timer would. */
   sweepIdle(): Promise<void>;
   /** Copies the sandbox's home into snapshot `snapshotId`; resolves to the bytes it takes. */
