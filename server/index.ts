@@ -236,6 +236,7 @@ export async function createLuminaServer(options: LuminaServerOptions): Promise<
   const previewProxy = createPreviewProxy({
     previews,
     runtimeOf: (preview) => sandboxes.runningRuntime(preview.sandboxId, preview.user),
+    begin: (preview) => sandboxes.begin({ id: preview.sandboxId }),
     previewDomain,
     log,
   });

@@ -23,6 +23,8 @@ export interface PreviewProxyOptions {
   previews: PreviewService;
   /** The running runtime of a sandbox, never starting one (a fresh start has nothing listening). */
   runtimeOf(preview: PreviewRecord): Promise<SandboxRuntime | undefined>;
+  /** Counts a request for the preview's sandbox in flight (activity, no idle stop); returns its end. */
+  begin(preview: PreviewRecord): () => void;
   /** The host-name form's domain (`--preview-domain`). */
   previewDomain: string;
   log: (line: string) => void;
@@ -99,6 +101,8 @@ export function createPreviewProxy(options: PreviewProxyOptions): PreviewProxy {
       return undefined;
     }
     for (const name of credentialHeaders) delete req.headers[name];
+    // A long response, stream or WebSocket is activity of its sandbox until its connection closes.
+    res.once("close", options.begin(preview));
     const runtime = await options.runtimeOf(preview);
     if (!runtime) {
       const message = `the sandbox is not running, so nothing listens on port ${preview.port}; start the server in the sandbox again`;

@@ -116,13 +116,21 @@ export function addTransferRoutes(app: Hono<AppEnv>, services: AppServices): voi
   const { sandboxes } = services;
   const slots = createConcurrencyLimit(services.maxRequestsPerUser, "file transfers");
 
-  /** The running sandbox of the request and a per-user slot, given back by `release`. */
+  /**
+   * The running sandbox of the request and a per-user slot, given back by `release`; until then
+   * the transfer is activity of the sandbox (a long upload keeps it from the idle stop).
+   */
   async function begin(
     c: Context<AppEnv>,
   ): Promise<{ runtime: SandboxRuntime; release: () => void }> {
     const user = c.get("user");
     const record = sandboxes.find(user, c.req.param("name") ?? "");
-    const release = slots.acquire(user);
+    const giveSlot = slots.acquire(user);
+    const endActivity = sandboxes.begin(record);
+    const release = () => {
+      endActivity();
+      giveSlot();
+    };
     try {
       return { runtime: await sandboxes.ensureRunning(record), release };
     } catch (error) {

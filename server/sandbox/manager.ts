@@ -76,9 +76,13 @@ export class SandboxManager {
     return "stopped";
   }
 
-  /** Ends every process of the sandbox (its storage stays). */
-  stop(id: string): Promise<void> {
-    return this.#serial(id, () => this.#stopNow(id));
+  /**
+   * Ends every process of the sandbox (its storage stays). With `onlyIf`, the stop happens only
+   * if it still holds when the stop's turn in the queue comes (checked in the same step that
+   * takes the runtime away, so no caller can get the runtime between the check and the stop).
+   */
+  stop(id: string, onlyIf?: () => boolean): Promise<void> {
+    return this.#serial(id, () => (!onlyIf || onlyIf() ? this.#stopNow(id) : Promise.resolve()));
   }
 
   /** Stops the sandbox and starts it again; `/home/user` is kept, everything else is fresh. */

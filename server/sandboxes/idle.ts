@@ -23,8 +23,11 @@ export interface IdleControl {
   isRunning(sandboxId: string): boolean;
   /** Whether a background command of the sandbox still runs. */
   isBusy(sandboxId: string): Promise<boolean>;
-  /** Stops the sandbox (its storage stays). */
-  stop(sandboxId: string): Promise<void>;
+  /**
+   * Stops the sandbox (its storage stays) if `stillIdle()` holds when the stop really happens:
+   * a call may have begun while the stop waited for its turn.
+   */
+  stop(sandboxId: string, stillIdle: () => boolean): Promise<void>;
 }
 
 /** A sandbox's idle state as `SandboxInfo` shows it. */
@@ -104,9 +107,10 @@ export function createIdleTracker(options: {
   async function stopIfIdle(id: string, entry: Entry): Promise<void> {
     if (!isIdle(entry) || !control.isRunning(id)) return;
     if (await control.isBusy(id)) return touch(id);
-    // A request may have come while we asked the agent.
-    if (!isIdle(entry) || entries.get(id) !== entry) return;
-    await control.stop(id);
+    // A request may have come while we asked the agent, or while the stop waits for its turn.
+    const stillIdle = () => isIdle(entry) && entries.get(id) === entry;
+    if (!stillIdle()) return;
+    await control.stop(id, stillIdle);
   }
   let sweeping: Promise<void> | undefined;
   async function sweepOnce(): Promise<void> {

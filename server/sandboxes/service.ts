@@ -23,8 +23,8 @@ export interface SandboxControl {
   hasStorage(spec: SandboxSpec): boolean | Promise<boolean>;
   ensureRunning(spec: SandboxSpec): Promise<SandboxRuntime>;
   status(id: string): "starting" | "running" | "stopped";
-  /** Ends the sandbox's processes; its storage stays (idle stop). */
-  stop(id: string): Promise<void>;
+  /** Ends the sandbox's processes if `onlyIf()` holds at its turn; its storage stays (idle stop). */
+  stop(id: string, onlyIf?: () => boolean): Promise<void>;
   restart(spec: SandboxSpec): Promise<SandboxRuntime>;
   destroy(spec: SandboxSpec): Promise<void>;
   /** Copies the sandbox's home into a snapshot, between its lifecycle steps; resolves to its bytes. */
@@ -83,7 +83,7 @@ export interface SandboxService {
   /** The running runtime of a sandbox, without starting it. */
   runningRuntime(sandboxId: string, user: string): Promise<SandboxRuntime | undefined>;
   /** Counts a request for the sandbox in flight, as activity until it ends; returns its end. */
-  begin(record: SandboxRecord): () => void;
+  begin(record: Pick<SandboxRecord, "id">): () => void;
   /** Stops every sandbox idle past its timeout now, as the timer would. */
   sweepIdle(): Promise<void>;
   /** Copies the sandbox's home into snapshot `snapshotId`; resolves to the bytes it takes. */
@@ -166,7 +166,7 @@ export function createSandboxService(options: {
         const runtime = record && (await this_.runningRuntime(id, record.user));
         return runtime ? (await runtime.call("shell_any_busy", {})).busy : false;
       },
-      stop: (id) => control.stop(id),
+      stop: (id, stillIdle) => control.stop(id, stillIdle),
     },
   });
   // The storage is made with the record, so a missing one means its files were lost: a start
