@@ -14,6 +14,7 @@ it("answers 503 when the preview's lookup throws", async () => {
       },
     } as never,
     runtimeOf: async () => undefined,
+    begin: () => () => {},
     log: () => {},
   });
   const server = createServer((req, res) => {
