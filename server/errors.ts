@@ -13,6 +13,8 @@ export class ServerError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The sandbox had the call when this happened: it may have been applied (exactly-once). */
+    readonly mayHaveRun = false,
   ) {
     super(message);
   }

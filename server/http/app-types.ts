@@ -12,8 +12,8 @@ import type { ConnectionGuard } from "./connections.ts";
 /** Hono's environment: the authenticated user rides on the context. */
 export interface AppEnv {
   /**
-   * `user`: who called. `callTaken`: set once a route has handed the call to the sandbox, so a
-   * later 502/503 is not "not taken" for the exactly-once record (idempotency.ts).
+   * `user`: who called. `callTaken`: set when a call failed after its sandbox had it (the
+   * sandbox stopped meanwhile), so its 503 is not "not taken" for the exactly-once record.
    */
   Variables: { user: string; callTaken?: boolean };
 }

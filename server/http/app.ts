@@ -5,6 +5,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { ServerError } from "../errors.ts";
 import type { AppEnv, AppServices } from "./app-types.ts";
 import { errorResponse, toWireError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -114,6 +115,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     });
   });
 
-  app.onError((error) => errorResponse(toWireError(error, log)));
+  app.onError((error, c) => {
+    // Tells the exactly-once record that this 503 is not a refusal but a call cut short.
+    if (error instanceof ServerError && error.mayHaveRun) c.set("callTaken", true);
+    return errorResponse(toWireError(error, log));
+  });
   return app;
 }

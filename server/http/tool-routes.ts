@@ -120,7 +120,6 @@ export function addToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
         started: session.started,
         signal: c.req.raw.signal,
       };
-      c.set("callTaken", true);
       const call = runTool(tool, ctx, body).catch((error: unknown) => {
         // A client that hung up gets no answer; its abort is not a server failure to log.
         if (ctx.signal.aborted) throw new ServerError("unavailable", "the client hung up");

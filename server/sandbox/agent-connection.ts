@@ -139,6 +139,7 @@ export function connectAgent(
       new ServerError(
         "unavailable",
         "the sandbox broke the agent protocol and was stopped; try again",
+        true,
       ),
     );
     output.destroy(); // Read nothing more from it.
@@ -221,7 +222,9 @@ export function connectAgent(
   });
   output.on("error", () => {});
   output.on("close", () =>
-    close(new ServerError("unavailable", "the sandbox stopped while the call ran; try again")),
+    close(
+      new ServerError("unavailable", "the sandbox stopped while the call ran; try again", true),
+    ),
   );
   // A write to an agent that just died must not crash the server.
   input.on("error", () => {});
