@@ -287,7 +287,7 @@ const interruptedAnswer: RecordedAnswer = errorAnswer(
 const cancelledAnswer: RecordedAnswer = errorAnswer(
   409,
   "conflict",
-  "the call sent with this Idempotency-Key was cancelled by its client and stopped; check what it changed, then send a new call with a new key",
+  "the call sent with this Idempotency-Key was cancelled by its client before it ended, so it may have been applied in part, in whole or not at all; check what it changed, then send a new call with a new key",
 );
 
 /** What a call whose answer broke off while it was read is recorded with. */
