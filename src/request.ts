@@ -175,34 +175,37 @@ export function createRequester(settings: RequesterSettings): Requester {
     const sent: { to?: boolean } = {};
     for (let retries = 0; ; retries++) {
       try {
-        return await attempt(call, options, key, sent);
-      } catch (error) {
-        // A stream body is gone once sent: such a call cannot be sent again.
-        const wait =
-          answered.has(error as object) || call.data instanceof ReadableStream
-            ? undefined
-            : retryDelay(settings.retry, retries, error);
-        if (wait === undefined) {
-          // The caller gave up (abort, timeout, close): stop the keyed call on the server too.
-          if (
-            key &&
-            sent.to &&
-            (options.signal?.aborted || settings.closed.aborted || error instanceof TimeoutError)
-          )
-            settings
-              .transport({
-                method: "DELETE",
-                url: `${v1}/calls/${encodeURIComponent(key)}`,
-                headers: baseHeaders,
-                body: undefined,
-                signal: AbortSignal.timeout(10_000),
-              })
-              .catch(() => {});
-          throw error;
+        try {
+          return await attempt(call, options, key, sent);
+        } catch (error) {
+          // A stream body is gone once sent: such a call cannot be sent again.
+          const wait =
+            answered.has(error as object) || call.data instanceof ReadableStream
+              ? undefined
+              : retryDelay(settings.retry, retries, error);
+          if (wait === undefined) throw error;
+          // The wait ends on the caller's abort and on `close()` (at once if one came already,
+          // even with a reason that looks transient), rejecting with that reason.
+          await delay(wait, options.signal, settings.closed);
         }
-        // The wait ends on the caller's abort and on `close()` (at once if one came already, even
-        // with a reason that looks transient), rejecting with that reason.
-        await delay(wait, options.signal, settings.closed);
+      } catch (error) {
+        // The caller gave up (abort, timeout, close), also while waiting to retry: stop the
+        // keyed call on the server too.
+        if (
+          key &&
+          sent.to &&
+          (options.signal?.aborted || settings.closed.aborted || error instanceof TimeoutError)
+        )
+          settings
+            .transport({
+              method: "DELETE",
+              url: `${v1}/calls/${encodeURIComponent(key)}`,
+              headers: baseHeaders,
+              body: undefined,
+              signal: AbortSignal.timeout(10_000),
+            })
+            .catch(() => {});
+        throw error;
       }
     }
   };

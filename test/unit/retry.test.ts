@@ -234,7 +234,7 @@ describe("waits", () => {
     );
   });
 
-  it("an abort during the retry wait of a bash rejects with its reason and sends no more", async () => {
+  it("an abort during the retry wait of a bash rejects with its reason, sends no retry, and cancels its key", async () => {
     const server = flaky(5, 429, { "retry-after": "60" });
     const controller = new AbortController();
     const settled = createClient({ ...base, fetch: server.fetch })
@@ -244,7 +244,21 @@ describe("waits", () => {
     controller.abort("stop");
     expect(await settled).toBe("stop");
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(server.requests).toHaveLength(1);
+    // The one attempt, then the cancel of its key (the server may still be running it).
+    expect(server.requests.map((r) => r.method)).toEqual(["POST", "DELETE"]);
+    const key = server.requests[0]!.headers["idempotency-key"]!;
+    expect(server.requests[1]!.path).toBe(`/v1/calls/${key}`);
+  });
+
+  it("sends no cancel for a call aborted before it was sent", async () => {
+    const server = flaky(0, 200);
+    const controller = new AbortController();
+    controller.abort("early");
+    const settled = createClient({ ...base, fetch: server.fetch })
+      .bash("make", { signal: controller.signal })
+      .catch((error: unknown) => error);
+    expect(await settled).toBe("early");
+    expect(server.requests).toHaveLength(0);
   });
 
   it("an abort during the retry wait rejects with exactly the signal's reason", async () => {
