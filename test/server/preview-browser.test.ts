@@ -4,16 +4,15 @@
  * host-name form, which is what that form is for (`*.localhost` resolves to loopback there).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { type BrowserContext, chromium } from "playwright-core";
+import { rm } from "node:fs/promises";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
 import { createClient } from "../../src/index.ts";
+import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { randomSandboxName } from "../support/server.ts";
 import { useTestServer } from "../support/use-server.ts";
 import { randomPort, startApp } from "./preview-helpers.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const server = useTestServer({ diskQuota: false });
 let context: BrowserContext | undefined;
 let profile: string | undefined;
@@ -35,21 +34,7 @@ it.skipIf(!existsSync(chromiumPath))(
     const port = randomPort();
     await startApp(client, port);
     const { url } = await client.exposePort(port);
-    profile = await mkdtemp(`${tmpdir()}/lumina-chromium-`);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    ({ context, profile } = await launchChromium());
     const page = await context.newPage();
     const scripts: number[] = [];
     page.on("response", (response) => {

@@ -4,14 +4,14 @@
  * every request goes through real CORS. The server allows only the page's origin; a page from a
  * third origin must be refused. Also runs examples/browser.html, its CDN import served from dist/.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { build, transform } from "esbuild";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../support/chromium.ts";
 import { sandboxHostMissing, startTestServer, type TestServer } from "../../support/server.ts";
 import { requireSandboxHost } from "../../support/use-server.ts";
 import type { ScenarioOptions, ScenarioResult } from "../scenario.ts";
@@ -79,21 +79,7 @@ beforeAll(async () => {
   pages = await startStaticServer();
   stranger = await startStaticServer();
   lumina = await startTestServer({ corsOrigins: [pages.origin] });
-  profile = await mkdtemp(`${tmpdir()}/lumina-chromium-`);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  ({ context, profile } = await launchChromium());
   // Chromium's first start on a loaded 2-core machine can take over a minute.
 }, 180_000);
 
